@@ -1,0 +1,104 @@
+"""The one place configuration comes from: the environment and an optional `.env` file.
+
+Every other module receives a `Settings` instance (or the values it needs); nothing else
+reads `os.environ`. Names are the public contract documented in `.env.example`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ConfigError(Exception):
+    """Raised with one human-readable line naming the offending variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    # Slack
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = Field(
+        default=None, description="xapp- token; when set the bot runs in Socket Mode."
+    )
+    slack_api_url: str = "https://slack.com/api/"
+    radar_admins: str = Field(
+        default="", description="Comma-separated Slack user ids allowed to change subscriptions."
+    )
+    model_command: str = "/model"
+    radar_command: str = "/radar"
+
+    # Hugging Face Hub
+    hf_endpoint: str = "https://huggingface.co"
+    hf_token: SecretStr | None = None
+    hub_concurrency: int = Field(default=8, ge=1, le=64)
+    hub_timeout_seconds: float = Field(default=10.0, gt=0)
+    hub_max_retries: int = Field(default=4, ge=0, le=10)
+
+    # Radar
+    radar_db_path: Path = Path("data/radar.json")
+    port: int = Field(default=3000, ge=1, le=65535)
+    host: str = "0.0.0.0"
+    poll_interval_seconds: int = Field(default=300, ge=1)
+    refresh_interval_seconds: int = Field(default=6 * 3600, ge=60)
+    radar_timezone: str = "UTC"
+    log_level: str = "INFO"
+
+    @field_validator("radar_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA timezone {value!r}") from exc
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _trailing_slash(cls, value: str) -> str:
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("hf_endpoint")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @field_validator("model_command", "radar_command")
+    @classmethod
+    def _slash_command(cls, value: str) -> str:
+        value = value.strip()
+        if not value.startswith("/") or len(value) < 2 or " " in value:
+            raise ValueError("must look like /name")
+        return value
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.slack_app_token is not None and bool(self.slack_app_token.get_secret_value())
+
+    @property
+    def admin_ids(self) -> frozenset[str]:
+        return frozenset(part.strip() for part in self.radar_admins.split(",") if part.strip())
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        return ZoneInfo(self.radar_timezone)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, turning pydantic's report into one line that names the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]).upper() if first.get("loc") else "configuration"
+        raise ConfigError(f"invalid {name}: {first['msg']}") from None

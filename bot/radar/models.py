@@ -1,0 +1,270 @@
+"""The radar's vocabulary: plain pydantic records shared by every layer.
+
+These types know nothing of Slack, HTTP or TinyDB. Storage persists them with
+`model_dump(mode="json")` and reads them back with `model_validate`, so every field must
+be JSON-friendly.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Region(StrEnum):
+    US = "us"
+    CHINA = "china"
+    EU = "eu"
+    OTHER = "other"
+
+
+class LicenseClass(StrEnum):
+    PERMISSIVE = "permissive"
+    RESTRICTED = "restricted"
+    NON_COMMERCIAL = "non-commercial"
+    UNKNOWN = "unknown"
+
+
+class Openness(StrEnum):
+    WEIGHTS = "open weights"
+    OPEN_SOURCE = "weights + data + code"
+    UNKNOWN = "unknown"
+
+
+class Record(BaseModel):
+    """Base for everything the store keeps; `key` is the primary key in its collection."""
+
+    model_config = ConfigDict(extra="ignore", validate_assignment=False)
+
+    @property
+    def key(self) -> str:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+class Lab(Record):
+    """A lab we track, keyed by its canonical Hugging Face namespace."""
+
+    namespace: str
+    name: str
+    country: str | None = None  # ISO 3166 alpha-2
+    region: Region = Region.OTHER
+    tier: int = Field(default=2, ge=1, le=3)
+    aliases: list[str] = Field(default_factory=list)
+    source: Literal["builtin", "user"] = "builtin"
+    removed: bool = False  # a user "untrack" of a built-in lab
+
+    @property
+    def key(self) -> str:
+        return self.namespace.lower()
+
+
+class ModelRecord(Record):
+    """One Hub repo as the radar knows it, with the facts we display."""
+
+    id: str
+    author: str
+    lab: str | None = None  # canonical lab namespace when tracked
+    first_seen: datetime
+    created_at: datetime | None = None
+    last_modified: datetime | None = None
+    sha: str | None = None
+    private: bool = False
+    pipeline_tag: str | None = None
+    library_name: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    base_models: list[str] = Field(default_factory=list)
+    license: str | None = None
+    license_name: str | None = None
+    license_class: LicenseClass = LicenseClass.UNKNOWN
+    gated: bool = False
+    openness: Openness = Openness.UNKNOWN
+    params_total: int | None = None
+    params_active: int | None = None
+    downloads: int = 0
+    downloads_all_time: int | None = None
+    likes: int = 0
+    trending_score: float | None = None
+    children: dict[str, int] = Field(default_factory=dict)
+    detailed: bool = False  # True once a detail call filled the facts
+    notable: bool = False
+    reasons: list[str] = Field(default_factory=list)
+    release_id: str | None = None
+
+    @property
+    def key(self) -> str:
+        return self.id.lower()
+
+    @property
+    def name(self) -> str:
+        return self.id.split("/", 1)[-1]
+
+    @property
+    def derivative_count(self) -> int:
+        return sum(self.children.values())
+
+
+class Release(Record):
+    """A notable release: one lab's family of repos first seen together (72 h window)."""
+
+    id: str
+    lab: str  # canonical lab namespace, or the raw author for a breakout
+    lab_name: str
+    country: str | None = None
+    region: Region | None = None
+    title: str
+    stem: str
+    members: list[str] = Field(default_factory=list)
+    first_seen: datetime
+    updated_at: datetime
+    reasons: list[str] = Field(default_factory=list)
+    breakout: bool = False
+
+    @property
+    def key(self) -> str:
+        return self.id
+
+
+class Filters(BaseModel):
+    """Subscription filters; all present criteria must match (OR within one criterion)."""
+
+    orgs: list[str] = Field(default_factory=list)
+    countries: list[str] = Field(default_factory=list)
+    regions: list[Region] = Field(default_factory=list)
+    min_params_b: float | None = None
+    tasks: list[str] = Field(default_factory=list)
+
+    def canonical(self) -> str:
+        """A stable text form, so the same filters given twice are one subscription."""
+        parts = [f"org:{o.lower()}" for o in sorted(set(self.orgs), key=str.lower)]
+        parts += [f"country:{c.upper()}" for c in sorted(set(self.countries))]
+        parts += [f"region:{r.value}" for r in sorted(set(self.regions))]
+        if self.min_params_b is not None:
+            parts.append(f"min-params:{self.min_params_b:g}B")
+        parts += [f"task:{t}" for t in sorted(set(self.tasks))]
+        return " ".join(parts)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.canonical()
+
+
+class Subscription(Record):
+    id: str
+    channel_id: str
+    filters: Filters = Field(default_factory=Filters)
+    created_by: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    paused_reason: str | None = None  # set when Slack says the channel is unusable
+
+    @property
+    def key(self) -> str:
+        return self.id
+
+
+class Mute(Record):
+    channel_id: str
+    lab: str  # canonical namespace, lower-cased
+    until: datetime | None = None  # None: until unmuted
+    created_by: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.channel_id}|{self.lab.lower()}"
+
+    def active(self, now: datetime) -> bool:
+        return self.until is None or self.until > now
+
+
+class DigestSchedule(Record):
+    channel_id: str
+    weekday: int = Field(default=0, ge=0, le=6)  # Monday = 0
+    time: str = "09:00"
+    timezone: str = "UTC"
+    enabled: bool = True
+    last_sent_period: str | None = None  # ISO date of the last digest's scheduled local day
+
+    @property
+    def key(self) -> str:
+        return self.channel_id
+
+
+DeliveryStatus = Literal["pending", "posting", "sent", "paused", "dropped"]
+
+
+class Delivery(Record):
+    """The outbox row for one (channel, release): written before posting, marked after."""
+
+    channel_id: str
+    release_id: str
+    status: DeliveryStatus = "pending"
+    ts: str | None = None  # Slack message ts once posted
+    posted_members: list[str] = Field(default_factory=list)
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    last_error: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def key(self) -> str:
+        return f"{self.channel_id}|{self.release_id}"
+
+
+class StateEntry(Record):
+    """Small named documents: poll state per lab, last poll status, schema notes."""
+
+    name: str
+    value: dict = Field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return self.name
+
+
+class ReleaseEvent(BaseModel):
+    """What a poll cycle hands to the delivery layer."""
+
+    kind: Literal["new_release", "release_updated"]
+    release: Release
+    new_members: list[str] = Field(default_factory=list)
+
+
+class HubRepo(BaseModel):
+    """A repo as one Hub call reported it. Fields the call did not include stay None.
+
+    The Hub client turns raw JSON into this shape (tolerating missing and mistyped fields);
+    the domain never sees raw JSON.
+    """
+
+    id: str
+    author: str
+    created_at: datetime | None = None
+    last_modified: datetime | None = None
+    sha: str | None = None
+    private: bool = False
+    disabled: bool = False
+    gated: bool = False
+    pipeline_tag: str | None = None
+    library_name: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    downloads: int | None = None
+    downloads_all_time: int | None = None
+    likes: int | None = None
+    trending_score: float | None = None
+    card_data: dict = Field(default_factory=dict)
+    safetensors_total: int | None = None
+    base_models: list[str] = Field(default_factory=list)
+    base_model_relation: str | None = None
+    children: dict[str, int] | None = None
+    detailed: bool = False  # True when it came from GET /api/models/{id}
+
+    @property
+    def name(self) -> str:
+        return self.id.split("/", 1)[-1]
