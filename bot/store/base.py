@@ -122,9 +122,7 @@ class MemoryStore:
         self.models: MemoryCollection[ModelRecord] = MemoryCollection(
             "models", ModelRecord, self.lock
         )
-        self.releases: MemoryCollection[Release] = MemoryCollection(
-            "releases", Release, self.lock
-        )
+        self.releases: MemoryCollection[Release] = MemoryCollection("releases", Release, self.lock)
         self.subscriptions: MemoryCollection[Subscription] = MemoryCollection(
             "subscriptions", Subscription, self.lock
         )
