@@ -1,0 +1,420 @@
+"""The lab registry: which Hub namespaces we follow, and where each lab is based.
+
+The built-in list lives in `data/labs.json` (curated, reviewed like code). Users can add
+labs or override/hide built-in ones; those overrides are `Lab` records with
+`source="user"` kept in `store.labs`, so the registry is always "built-in + overrides".
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+from bot.radar.models import Lab, Region
+
+if TYPE_CHECKING:  # the registry only needs the Store protocol's shape
+    from bot.store.base import Store
+
+UNKNOWN_FLAG = "🏳️"
+
+# ISO 3166-1 alpha-2 codes with short English names (the names people type and read).
+_ISO_TABLE = """
+AD Andorra|AE United Arab Emirates|AF Afghanistan|AG Antigua and Barbuda|AI Anguilla
+AL Albania|AM Armenia|AO Angola|AQ Antarctica|AR Argentina|AS American Samoa|AT Austria
+AU Australia|AW Aruba|AX Åland Islands|AZ Azerbaijan|BA Bosnia and Herzegovina|BB Barbados
+BD Bangladesh|BE Belgium|BF Burkina Faso|BG Bulgaria|BH Bahrain|BI Burundi|BJ Benin
+BL Saint Barthélemy|BM Bermuda|BN Brunei|BO Bolivia|BQ Caribbean Netherlands|BR Brazil
+BS Bahamas|BT Bhutan|BV Bouvet Island|BW Botswana|BY Belarus|BZ Belize|CA Canada
+CC Cocos (Keeling) Islands|CD DR Congo|CF Central African Republic|CG Republic of the Congo
+CH Switzerland|CI Côte d'Ivoire|CK Cook Islands|CL Chile|CM Cameroon|CN China|CO Colombia
+CR Costa Rica|CU Cuba|CV Cape Verde|CW Curaçao|CX Christmas Island|CY Cyprus|CZ Czechia
+DE Germany|DJ Djibouti|DK Denmark|DM Dominica|DO Dominican Republic|DZ Algeria|EC Ecuador
+EE Estonia|EG Egypt|EH Western Sahara|ER Eritrea|ES Spain|ET Ethiopia|FI Finland|FJ Fiji
+FK Falkland Islands|FM Micronesia|FO Faroe Islands|FR France|GA Gabon|GB United Kingdom
+GD Grenada|GE Georgia|GF French Guiana|GG Guernsey|GH Ghana|GI Gibraltar|GL Greenland
+GM Gambia|GN Guinea|GP Guadeloupe|GQ Equatorial Guinea|GR Greece
+GS South Georgia and the South Sandwich Islands|GT Guatemala|GU Guam|GW Guinea-Bissau
+GY Guyana|HK Hong Kong|HM Heard Island and McDonald Islands|HN Honduras|HR Croatia|HT Haiti
+HU Hungary|ID Indonesia|IE Ireland|IL Israel|IM Isle of Man|IN India
+IO British Indian Ocean Territory|IQ Iraq|IR Iran|IS Iceland|IT Italy|JE Jersey|JM Jamaica
+JO Jordan|JP Japan|KE Kenya|KG Kyrgyzstan|KH Cambodia|KI Kiribati|KM Comoros
+KN Saint Kitts and Nevis|KP North Korea|KR South Korea|KW Kuwait|KY Cayman Islands
+KZ Kazakhstan|LA Laos|LB Lebanon|LC Saint Lucia|LI Liechtenstein|LK Sri Lanka|LR Liberia
+LS Lesotho|LT Lithuania|LU Luxembourg|LV Latvia|LY Libya|MA Morocco|MC Monaco|MD Moldova
+ME Montenegro|MF Saint Martin|MG Madagascar|MH Marshall Islands|MK North Macedonia|ML Mali
+MM Myanmar|MN Mongolia|MO Macao|MP Northern Mariana Islands|MQ Martinique|MR Mauritania
+MS Montserrat|MT Malta|MU Mauritius|MV Maldives|MW Malawi|MX Mexico|MY Malaysia
+MZ Mozambique|NA Namibia|NC New Caledonia|NE Niger|NF Norfolk Island|NG Nigeria
+NI Nicaragua|NL Netherlands|NO Norway|NP Nepal|NR Nauru|NU Niue|NZ New Zealand|OM Oman
+PA Panama|PE Peru|PF French Polynesia|PG Papua New Guinea|PH Philippines|PK Pakistan
+PL Poland|PM Saint Pierre and Miquelon|PN Pitcairn Islands|PR Puerto Rico|PS Palestine
+PT Portugal|PW Palau|PY Paraguay|QA Qatar|RE Réunion|RO Romania|RS Serbia|RU Russia
+RW Rwanda|SA Saudi Arabia|SB Solomon Islands|SC Seychelles|SD Sudan|SE Sweden|SG Singapore
+SH Saint Helena|SI Slovenia|SJ Svalbard and Jan Mayen|SK Slovakia|SL Sierra Leone
+SM San Marino|SN Senegal|SO Somalia|SR Suriname|SS South Sudan|ST São Tomé and Príncipe
+SV El Salvador|SX Sint Maarten|SY Syria|SZ Eswatini|TC Turks and Caicos Islands|TD Chad
+TF French Southern Territories|TG Togo|TH Thailand|TJ Tajikistan|TK Tokelau|TL Timor-Leste
+TM Turkmenistan|TN Tunisia|TO Tonga|TR Türkiye|TT Trinidad and Tobago|TV Tuvalu|TW Taiwan
+TZ Tanzania|UA Ukraine|UG Uganda|UM U.S. Minor Outlying Islands|US United States|UY Uruguay
+UZ Uzbekistan|VA Vatican City|VC Saint Vincent and the Grenadines|VE Venezuela
+VG British Virgin Islands|VI U.S. Virgin Islands|VN Vietnam|VU Vanuatu
+WF Wallis and Futuna|WS Samoa|XK Kosovo|YE Yemen|YT Mayotte|ZA South Africa|ZM Zambia
+ZW Zimbabwe
+"""
+
+COUNTRY_NAMES: dict[str, str] = dict(
+    (entry.strip()[:2], entry.strip()[3:])
+    for line in _ISO_TABLE.strip().splitlines()
+    for entry in line.split("|")
+    if entry.strip()
+)
+
+# What people type besides ISO codes and the names above: adjectives, old names,
+# abbreviations. Keys are normalised (lower case, single spaces).
+_COUNTRY_WORDS: dict[str, str] = {
+    "america": "US",
+    "american": "US",
+    "usa": "US",
+    "united states of america": "US",
+    "the united states": "US",
+    "chinese": "CN",
+    "prc": "CN",
+    "mainland china": "CN",
+    "people's republic of china": "CN",
+    "peoples republic of china": "CN",
+    "uk": "GB",
+    "britain": "GB",
+    "great britain": "GB",
+    "british": "GB",
+    "england": "GB",
+    "scotland": "GB",
+    "wales": "GB",
+    "french": "FR",
+    "german": "DE",
+    "deutschland": "DE",
+    "swiss": "CH",
+    "italian": "IT",
+    "spanish": "ES",
+    "dutch": "NL",
+    "holland": "NL",
+    "the netherlands": "NL",
+    "belgian": "BE",
+    "austrian": "AT",
+    "swedish": "SE",
+    "finnish": "FI",
+    "danish": "DK",
+    "norwegian": "NO",
+    "polish": "PL",
+    "portuguese": "PT",
+    "irish": "IE",
+    "czech": "CZ",
+    "czech republic": "CZ",
+    "greek": "GR",
+    "hungarian": "HU",
+    "romanian": "RO",
+    "estonian": "EE",
+    "latvian": "LV",
+    "lithuanian": "LT",
+    "luxembourgish": "LU",
+    "slovak": "SK",
+    "slovenian": "SI",
+    "croatian": "HR",
+    "bulgarian": "BG",
+    "icelandic": "IS",
+    "ukrainian": "UA",
+    "russian": "RU",
+    "russian federation": "RU",
+    "turkish": "TR",
+    "turkey": "TR",
+    "korea": "KR",
+    "korean": "KR",
+    "south korean": "KR",
+    "republic of korea": "KR",
+    "rok": "KR",
+    "north korean": "KP",
+    "japanese": "JP",
+    "taiwanese": "TW",
+    "hong kong sar": "HK",
+    "singaporean": "SG",
+    "indian": "IN",
+    "vietnamese": "VN",
+    "viet nam": "VN",
+    "thai": "TH",
+    "indonesian": "ID",
+    "malaysian": "MY",
+    "filipino": "PH",
+    "pakistani": "PK",
+    "israeli": "IL",
+    "uae": "AE",
+    "emirates": "AE",
+    "emirati": "AE",
+    "saudi": "SA",
+    "ksa": "SA",
+    "qatari": "QA",
+    "egyptian": "EG",
+    "canadian": "CA",
+    "mexican": "MX",
+    "brazilian": "BR",
+    "argentinian": "AR",
+    "argentine": "AR",
+    "chilean": "CL",
+    "colombian": "CO",
+    "australian": "AU",
+    "new zealander": "NZ",
+    "south african": "ZA",
+    "nigerian": "NG",
+    "kenyan": "KE",
+}
+
+EU_MEMBER_STATES = frozenset(
+    {
+        "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE",
+        "IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE",
+    }
+)  # fmt: skip
+# Non-EU European countries that ATOM's "eu" bucket also covers (it means Europe).
+_OTHER_EUROPE = frozenset({"CH", "GB", "NO", "IS", "LI"})
+
+_REGION_ORDER = {region: index for index, region in enumerate(Region)}
+_NAMESPACE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
+
+
+def _normalise_words(text: str) -> str:
+    """Lower case, no dots, dashes/underscores as spaces: "U.S.A." -> "usa"."""
+    spaced = text.replace(".", "").replace("_", " ").replace("-", " ")
+    return " ".join(spaced.split()).lower()
+
+
+_NAME_TO_CODE: dict[str, str] = {
+    **{_normalise_words(name): code for code, name in COUNTRY_NAMES.items()},
+    **{_normalise_words(word): code for word, code in _COUNTRY_WORDS.items()},
+}
+
+
+def _code_from_flag(text: str) -> str | None:
+    """Two regional-indicator symbols (a flag emoji) spell an ISO code."""
+    letters = [ord(char) - 0x1F1E6 for char in text]
+    if len(letters) == 2 and all(0 <= value < 26 for value in letters):
+        return "".join(chr(ord("A") + value) for value in letters)
+    return None
+
+
+def parse_country(text: str) -> str | None:
+    """Read what a user typed for a country ("CN", "china", "Chinese", "🇨🇳") as an ISO code.
+
+    Returns None when we do not recognise it, so callers can say so instead of guessing.
+    """
+    cleaned = text.strip().strip(",;:!?")
+    if not cleaned:
+        return None
+    from_flag = _code_from_flag(cleaned)
+    if from_flag is not None:
+        return from_flag if from_flag in COUNTRY_NAMES else None
+    compact = cleaned.replace(".", "")
+    if len(compact) == 2 and compact.isascii() and compact.upper() in COUNTRY_NAMES:
+        return compact.upper()
+    words = _normalise_words(cleaned)
+    if words in _NAME_TO_CODE:
+        return _NAME_TO_CODE[words]
+    if words.startswith("the ") and words[4:] in _NAME_TO_CODE:
+        return _NAME_TO_CODE[words[4:]]
+    return None
+
+
+def region_for_country(code: str | None) -> Region:
+    """Map a country to the ATOM-style bucket used in scoreboards.
+
+    ATOM labels its European bucket "eu", but it means Europe, not the European Union:
+    Swiss, British and Norwegian labs (Apertus, Stability AI) are counted there. We do the
+    same, so EU member states plus CH/GB/NO/IS/LI are `eu`; everything that is neither the
+    US nor China (Canada, Israel, Korea, the UAE …) and unknown countries are `other`.
+    """
+    if not code:
+        return Region.OTHER
+    code = code.upper()
+    if code == "US":
+        return Region.US
+    if code == "CN":
+        return Region.CHINA
+    if code in EU_MEMBER_STATES or code in _OTHER_EUROPE:
+        return Region.EU
+    return Region.OTHER
+
+
+def flag(code: str | None) -> str:
+    """The flag emoji for a country code; a white flag when we do not know the country."""
+    if not code or code.upper() not in COUNTRY_NAMES:
+        return UNKNOWN_FLAG
+    return "".join(chr(0x1F1E6 + ord(letter) - ord("A")) for letter in code.upper())
+
+
+def country_name(code: str | None) -> str:
+    """A readable country name; the code itself when it is not an ISO code we know."""
+    if not code:
+        return "unknown country"
+    return COUNTRY_NAMES.get(code.upper(), code.upper())
+
+
+@lru_cache(maxsize=1)
+def _builtin_entries() -> tuple[dict[str, Any], ...]:
+    text = resources.files("bot.radar").joinpath("data/labs.json").read_text(encoding="utf-8")
+    return tuple(json.loads(text)["labs"])
+
+
+class LabRegistry:
+    """Namespace -> lab lookups, aliases included, plus per-lab flagship family patterns."""
+
+    def __init__(
+        self,
+        labs: Iterable[Lab],
+        *,
+        flagships: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
+        self._labs: dict[str, Lab] = {}  # includes hidden (removed) ones, to restore them
+        self._builtin_keys: set[str] = set()
+        self._alias_index: dict[str, str] = {}
+        for lab in labs:
+            if lab.source == "builtin":
+                self._builtin_keys.add(lab.key)
+            self._put(lab)
+        self._flagships: dict[str, list[re.Pattern[str]]] = {
+            namespace.lower(): [re.compile(pattern, re.IGNORECASE) for pattern in patterns]
+            for namespace, patterns in (flagships or {}).items()
+        }
+
+    @classmethod
+    def builtin(cls) -> LabRegistry:
+        """The curated list shipped with the bot, without user overrides."""
+        entries = _builtin_entries()
+        labs = [Lab.model_validate({**entry, "source": "builtin"}) for entry in entries]
+        flagships = {entry["namespace"]: entry.get("flagship", []) for entry in entries}
+        return cls(labs, flagships=flagships)
+
+    @classmethod
+    def from_store(cls, store: Store) -> LabRegistry:
+        """Built-in labs with the user's additions, overrides and removals applied."""
+        base = cls.builtin()
+        for lab in store.labs.values():
+            base._put(lab)
+        return base
+
+    # ------------------------------------------------------------------ lookups
+
+    def _put(self, lab: Lab) -> None:
+        self._labs[lab.key] = lab
+        self._refresh_aliases()
+
+    def _refresh_aliases(self) -> None:
+        """Aliases point at canonical keys; a namespace tracked in its own right wins."""
+        self._alias_index = {
+            alias.lower(): known.key
+            for known in self._labs.values()
+            for alias in known.aliases
+            if alias.lower() not in self._labs
+        }
+
+    def _find(self, namespace: str) -> Lab | None:
+        """Lookup that also returns hidden labs, so re-tracking restores their details."""
+        key = namespace.strip().split("/", 1)[0].lower()
+        if key in self._labs:
+            return self._labs[key]
+        canonical = self._alias_index.get(key)
+        return self._labs.get(canonical) if canonical else None
+
+    def resolve(self, namespace: str) -> Lab | None:
+        """The tracked lab for a namespace (any case, legacy aliases, or an "org/repo" id)."""
+        lab = self._find(namespace)
+        return None if lab is None or lab.removed else lab
+
+    def labs(self, country: str | None = None) -> list[Lab]:
+        """Tracked labs, optionally of one country, ordered US, China, Europe, other."""
+        wanted = (parse_country(country) or country.upper()) if country else None
+        chosen = [
+            lab
+            for lab in self._labs.values()
+            if not lab.removed and (wanted is None or (lab.country or "").upper() == wanted)
+        ]
+        return sorted(chosen, key=lambda lab: (_REGION_ORDER[lab.region], lab.name.lower()))
+
+    def poll_namespaces(self) -> list[str]:
+        """Namespaces to list on each poll: canonical ones only (legacy aliases are quiet)."""
+        return [lab.namespace for lab in self.labs()]
+
+    def flagship_patterns(self, namespace: str) -> list[re.Pattern[str]]:
+        """Name patterns of a lab's flagship families (empty for user-added labs)."""
+        lab = self._find(namespace)
+        return list(self._flagships.get(lab.key, [])) if lab else []
+
+    def flagship_family(self, namespace: str, repo_name: str) -> str | None:
+        """The flagship family a repo name belongs to ("Qwen3", "Kimi-K2"), if any."""
+        name = repo_name.split("/", 1)[-1]
+        for pattern in self.flagship_patterns(namespace):
+            match = pattern.search(name)
+            if match:
+                return match.group(0).rstrip("-_. ")
+        return None
+
+    # ------------------------------------------------------------ user changes
+
+    def track(self, store: Store, namespace: str, country: str | None) -> Lab:
+        """Add a lab (or change a built-in one's country) on a user's request.
+
+        The override is stored as a `source="user"` record; the caller commits the store.
+        Raises ValueError for a malformed namespace or an unknown country.
+        """
+        cleaned = namespace.strip()
+        if not _NAMESPACE_RE.match(cleaned):
+            raise ValueError(f"`{namespace}` is not a Hugging Face namespace")
+        code = None
+        if country is not None:
+            code = parse_country(country)
+            if code is None:
+                raise ValueError(f"`{country}` is not a country I know")
+        existing = self._find(cleaned)
+        if existing is not None:
+            new_country = code or existing.country
+            lab = existing.model_copy(
+                update={
+                    "country": new_country,
+                    "region": region_for_country(new_country),
+                    "source": "user",
+                    "removed": False,
+                }
+            )
+        else:
+            lab = Lab(
+                namespace=cleaned,
+                name=cleaned,
+                country=code,
+                region=region_for_country(code),
+                tier=2,
+                source="user",
+            )
+        with store.lock:
+            store.labs.put(lab)
+        self._put(lab)
+        return lab
+
+    def untrack(self, store: Store, namespace: str) -> bool:
+        """Stop following a lab; False when it was not tracked.
+
+        A built-in lab gets a stored "removed" marker (so an upgrade does not bring it
+        back); a user-added lab is simply deleted. The caller commits the store.
+        """
+        lab = self.resolve(namespace)
+        if lab is None:
+            return False
+        with store.lock:
+            if lab.key in self._builtin_keys:
+                hidden = lab.model_copy(update={"removed": True, "source": "user"})
+                store.labs.put(hidden)
+                self._put(hidden)
+            else:
+                store.labs.delete(lab.key)
+                del self._labs[lab.key]
+                self._refresh_aliases()
+        return True

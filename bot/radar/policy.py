@@ -1,0 +1,297 @@
+"""Is this repo part of a notable release? A verdict with reasons users can read.
+
+The rules, in order (the first that applies decides):
+1. private/disabled repos, then names that say "not a chat/vision LLM" (guard, embedding,
+   reranker, reward, classifier, speech, test/dummy, LoRA/adapter, training checkpoint);
+2. the task must be in scope (text-generation, image-text-to-text, any-to-any);
+3. derivatives are out: any declared base model OUTSIDE the lab's namespaces (aliases
+   included) makes the repo a fine-tune, merge, adapter or third-party quantization.
+   A base inside the same lab (Instruct from Base, FP8 from BF16) is fine. Untracked
+   namespaces with a GGUF/MLX/AWQ… marker and no declared base are reuploads;
+4. tracked labs: tier 1 and tier 2 labs - every original in-scope release is notable
+   (users follow a lab for its releases, not only the giants; the rules above already
+   keep the noise out). Tier 3 (minor) labs need a flagship family name, at least
+   `large_params`, or breakout-level traction;
+5. untracked namespaces are notable only as breakouts: original, in scope, first published
+   at most `breakout_window` ago, and likes or trending score at the breakout thresholds.
+   Tracked labs have no age limit: a repo made public long after it was created is still
+   a new release (the tracker decides what counts as new).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.radar.facts import (
+    base_model_relations,
+    human_count,
+    human_params,
+    name_tokens,
+    params_of,
+    task_of,
+)
+from bot.radar.labs import LabRegistry
+from bot.radar.models import HubRepo, Lab
+
+
+@dataclass
+class PolicyConfig:
+    """Tunable thresholds and word lists; defaults follow ATOM's inclusion policy."""
+
+    # Pipeline tags of chat/vision language models; everything else is out of scope.
+    in_scope_tasks: tuple[str, ...] = ("text-generation", "image-text-to-text", "any-to-any")
+    # (regex searched in the lower-cased repo name, reason shown to users). Words that are
+    # also parts of other words (test, asr, tts, prm, lora) must stand alone.
+    reject_patterns: tuple[tuple[str, str], ...] = (
+        (r"guard|shield|safety", "guard/safety model"),
+        (r"embed", "embedding model"),
+        (r"rerank", "reranker model"),
+        (r"reward|(?<![a-z])prm(?![a-z])", "reward model"),
+        (r"classifier|classification", "classifier model"),
+        (r"speech|whisper|(?<![a-z])(asr|tts|stt)(?![a-z])", "speech model"),
+        (r"(?<![a-z])(test|dummy)(?![a-z])|tiny-random", "test/dummy repo"),
+        (r"(?<![a-z])(q?lora|adapters?)(?![a-z])", "LoRA/adapter, not full model weights"),
+        (
+            r"(?<![a-z])(checkpoints?|intermediate)(?![a-z])|(?<![a-z])step[-_]?\d{3,}",
+            "intermediate training checkpoint",
+        ),
+    )
+    # Name tokens or tags of local-inference formats: from anyone but the lab itself they
+    # are reuploads, which ATOM excludes so download counts stay meaningful.
+    third_party_format_markers: tuple[str, ...] = (
+        "gguf", "mlx", "awq", "gptq", "exl2", "exl3", "bnb", "bitsandbytes", "onnx",
+        "openvino", "4bit", "8bit", "3bit", "6bit", "4-bit", "8-bit", "nf4",
+    )  # fmt: skip
+    # Precision/format tokens that, from the lab itself, mark an official build.
+    official_variant_markers: tuple[str, ...] = (
+        "fp8", "fp4", "nvfp4", "mxfp4", "bf16", "w4a16", "w8a8", "int4", "int8",
+        "gguf", "mlx", "awq", "gptq",
+    )  # fmt: skip
+    # Breakouts: likes since release or the Hub's trending score (about a week of likes).
+    breakout_min_likes: int = 300
+    breakout_min_trending: float = 100.0
+    breakout_window: timedelta = timedelta(hours=72)
+    # Tier-3 labs' releases at or above this many total params are notable.
+    large_params: float = 30e9
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """`candidate`: worth a detail call. Notable verdicts carry reasons, others `rejected`."""
+
+    candidate: bool
+    notable: bool
+    reasons: tuple[str, ...] = ()
+    rejected: str | None = None
+
+
+def _rejected(why: str, *, candidate: bool = False) -> Verdict:
+    return Verdict(candidate=candidate, notable=False, rejected=why)
+
+
+def _notable(reasons: list[str]) -> Verdict:
+    return Verdict(candidate=True, notable=True, reasons=tuple(reasons))
+
+
+def _size_reason(total: int | None, active: int | None) -> str | None:
+    if total and active:
+        return f"{human_params(total)} total / {human_params(active)} active"
+    if total:
+        return f"{human_params(total)} params"
+    if active:
+        return f"{human_params(active)} active params"
+    return None
+
+
+def _age_text(age: timedelta) -> str:
+    hours = age.total_seconds() / 3600
+    if hours < 48:
+        return f"{max(1, math.ceil(hours))} h"
+    return f"{hours / 24:.0f} days"
+
+
+def _derivative_text(outside: dict[str, str | None], reupload_format: bool) -> str:
+    """Why a repo with a foreign base model is not an original release, in words."""
+    ids = list(outside)
+    relations = set(outside.values())
+    if "quantized" in relations or reupload_format:
+        return f"third-party quantization of {ids[0]}"
+    if "merge" in relations or len(ids) > 1:
+        shown = " + ".join(ids[:3]) + (" + …" if len(ids) > 3 else "")
+        return f"merge of {shown} (derivative)"
+    if "adapter" in relations:
+        return f"adapter on {ids[0]}, not full model weights"
+    if "finetune" in relations:
+        return f"derivative of {ids[0]} (fine-tune)"
+    return f"derivative of {ids[0]}"
+
+
+class NotabilityPolicy:
+    """Applies the rules in the module docstring to list data (`prefilter`) or details."""
+
+    def __init__(
+        self, config: PolicyConfig | None = None, *, registry: LabRegistry | None = None
+    ) -> None:
+        self.config = config or PolicyConfig()
+        # Only flagship patterns are read from the registry; the built-in list has them all.
+        self.registry = registry or LabRegistry.builtin()
+        self._name_rejects = [
+            (re.compile(pattern, re.IGNORECASE), why)
+            for pattern, why in self.config.reject_patterns
+        ]
+
+    def prefilter(self, repo: HubRepo, lab: Lab | None, *, now: datetime | None = None) -> Verdict:
+        """Cheap verdict from list data: name, tags, pipeline tag, `base_model:` tags.
+
+        `candidate` says whether a detail call is worth it; untracked namespaces are
+        candidates only when they already look like a breakout.
+        """
+        return self._evaluate(repo, lab, first_seen=None, now=now, detailed=False)
+
+    def judge(
+        self, repo: HubRepo, lab: Lab | None, *, first_seen: datetime, now: datetime
+    ) -> Verdict:
+        """Full verdict with detail data (card data, lineage, safetensors size)."""
+        return self._evaluate(repo, lab, first_seen=first_seen, now=now, detailed=True)
+
+    # --------------------------------------------------------------- the rules
+
+    def _evaluate(
+        self,
+        repo: HubRepo,
+        lab: Lab | None,
+        *,
+        first_seen: datetime | None,
+        now: datetime | None,
+        detailed: bool,
+    ) -> Verdict:
+        if repo.private:
+            return _rejected("private repo")
+        if repo.disabled:
+            return _rejected("repo disabled on the Hub")
+        name = repo.name.lower()
+        for pattern, why in self._name_rejects:
+            if pattern.search(name):
+                return _rejected(why)
+
+        tags = {tag.lower() for tag in repo.tags}
+        task = task_of(repo)
+        if task is not None and task not in self.config.in_scope_tasks:
+            return _rejected(f"task {task} is out of scope")
+        task_known = task is not None or bool(
+            tags & {"conversational", *self.config.in_scope_tasks}
+        )
+
+        tokens = {token.lower() for token in name_tokens(repo.name)}
+        format_markers = set(self.config.third_party_format_markers)
+        reupload_format = sorted((tokens | tags) & format_markers)
+        own = {lab.namespace.lower(), *(a.lower() for a in lab.aliases)} if lab else set()
+        own.add(repo.author.lower())
+        lineage = base_model_relations(repo)
+        outside = {m: rel for m, rel in lineage.items() if m.split("/")[0].lower() not in own}
+        inside = [m for m in lineage if m not in outside]
+        if outside:
+            return _rejected(_derivative_text(outside, bool(reupload_format)))
+        if lab is None and reupload_format:
+            return _rejected(f"third-party {reupload_format[0].upper()} reupload")
+
+        total, active = params_of(repo)
+        if inside:
+            original = f"original model (built on the lab's own {inside[0]})"
+        else:
+            original = "original model, not a derivative"
+        if lab is None:
+            return self._breakout(repo, task_known, original, total, active, first_seen, now)
+        return self._tracked(repo, lab, tokens, task_known, original, total, active, detailed)
+
+    def _tracked(
+        self,
+        repo: HubRepo,
+        lab: Lab,
+        tokens: set[str],
+        task_known: bool,
+        original: str,
+        total: int | None,
+        active: int | None,
+        detailed: bool,
+    ) -> Verdict:
+        config = self.config
+        flagship = self.registry.flagship_family(lab.namespace, repo.name)
+        place = f" ({lab.country})" if lab.country else ""
+        reasons = [f"tracked lab {lab.name}{place}"]
+        if lab.tier == 1:
+            reasons.append("tier-1 lab")
+        reasons.append(original)
+        if flagship:
+            reasons.append(f"flagship family {flagship}")
+        size = _size_reason(total, active)
+        if size:
+            reasons.append(size)
+        official = [m for m in config.official_variant_markers if m in tokens]
+        if official:
+            reasons.append(f"official {official[0].upper()} build by the lab")
+
+        if not task_known and lab.tier != 1 and not flagship:
+            # A detail call may reveal the task (card data), so stay a candidate until then.
+            return _rejected("no pipeline task declared yet", candidate=not detailed)
+        if lab.tier <= 2:
+            return _notable(reasons)
+
+        biggest = max(total or 0, active or 0)
+        likes = repo.likes or 0
+        trending = repo.trending_score or 0.0
+        if biggest >= config.large_params:
+            reasons.append(f"large model (≥ {human_params(config.large_params)} params)")
+        elif likes >= config.breakout_min_likes or trending >= config.breakout_min_trending:
+            reasons.append(f"traction: {human_count(likes)} likes")
+        elif not flagship:
+            return _rejected(
+                f"minor lab {lab.name} (tier 3): not a flagship family, under "
+                f"{human_params(config.large_params)} params and not trending",
+                candidate=not detailed,
+            )
+        return _notable(reasons)
+
+    def _breakout(
+        self,
+        repo: HubRepo,
+        task_known: bool,
+        original: str,
+        total: int | None,
+        active: int | None,
+        first_seen: datetime | None,
+        now: datetime | None,
+    ) -> Verdict:
+        config = self.config
+        if not task_known:
+            return _rejected(f"untracked namespace {repo.author} and no pipeline task declared")
+        published = min((t for t in (first_seen, repo.created_at) if t is not None), default=None)
+        age = now - published if now is not None and published is not None else None
+        if age is not None and age > config.breakout_window:
+            window_hours = config.breakout_window.total_seconds() / 3600
+            return _rejected(
+                f"first published {_age_text(age)} ago; a breakout must be under "
+                f"{window_hours:.0f} h old"
+            )
+        likes = repo.likes or 0
+        trending = repo.trending_score or 0.0
+        if likes < config.breakout_min_likes and trending < config.breakout_min_trending:
+            return _rejected(
+                f"untracked namespace {repo.author} and not trending "
+                f"({human_count(likes)} likes, trending score {trending:.0f}; a breakout needs "
+                f"{human_count(config.breakout_min_likes)} likes or a score of "
+                f"{config.breakout_min_trending:.0f})"
+            )
+        traction = f"trending: {human_count(likes)} likes"
+        if age is not None:
+            traction += f" in {_age_text(age)}"
+        if trending:
+            traction += f", trending score {trending:.0f}"
+        reasons = [f"breakout from untracked namespace {repo.author}", original, traction]
+        size = _size_reason(total, active)
+        if size:
+            reasons.append(size)
+        return _notable(reasons)
