@@ -1,0 +1,217 @@
+"""Answers to the questions users ask, shared by the Slack commands and the CLI.
+
+`RadarService` reads the store and, on a miss, the Hub. It never writes models it looked
+up on demand into the store: the poller's diff treats every stored id as "already seen",
+so storing a looked-up repo of a tracked lab would swallow its release alert.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.radar.facts import record_from_repo
+from bot.radar.filters import matches
+from bot.radar.labs import LabRegistry
+from bot.radar.models import Filters, Lab, ModelRecord, Release, utcnow
+from bot.radar.policy import NotabilityPolicy
+from bot.radar.ports import HubSource, SourceError, SourceNotFound
+from bot.radar.search import ModelIndex, normalise
+from bot.store.base import Store
+
+REPO_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*/[\w.\-]+$")
+MAX_LATEST = 25
+
+
+@dataclass
+class ModelLookup:
+    """The outcome of `/model <query>`: the best match, its release, and alternatives."""
+
+    query: str
+    record: ModelRecord | None
+    lab: Lab | None = None
+    release: Release | None = None
+    siblings: list[ModelRecord] = field(default_factory=list)
+    alternatives: list[str] = field(default_factory=list)
+    from_hub: bool = False
+    hub_error: str | None = None
+
+    @property
+    def found(self) -> bool:
+        return self.record is not None
+
+
+class _TTLCache:
+    """A small LRU with expiry for on-demand Hub lookups (not stored, see module doc)."""
+
+    def __init__(self, size: int = 256, ttl: float = 600.0) -> None:
+        self._items: OrderedDict[str, tuple[float, ModelRecord]] = OrderedDict()
+        self._size = size
+        self._ttl = ttl
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> ModelRecord | None:
+        with self._lock:
+            item = self._items.get(key)
+            if item is None or item[0] < time.monotonic():
+                self._items.pop(key, None)
+                return None
+            self._items.move_to_end(key)
+            return item[1]
+
+    def put(self, key: str, record: ModelRecord) -> None:
+        with self._lock:
+            self._items[key] = (time.monotonic() + self._ttl, record)
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+class RadarService:
+    def __init__(
+        self,
+        store: Store,
+        registry: LabRegistry,
+        hub: HubSource | None = None,
+        policy: NotabilityPolicy | None = None,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.store = store
+        self.registry = registry
+        self.hub = hub
+        self.policy = policy or NotabilityPolicy()
+        self.clock = clock
+        self.index = ModelIndex(store.models.values, lambda: len(store.models))
+        self._hub_cache = _TTLCache()
+
+    # ---------------------------------------------------------------- models
+
+    def get_model(self, repo_id: str) -> ModelRecord | None:
+        return self.store.models.get(repo_id.lower()) or self._hub_cache.get(repo_id.lower())
+
+    def lookup_model(self, query: str, *, use_hub: bool = True) -> ModelLookup:
+        """Best match wins: exact id, fuzzy over known models, then the Hub."""
+        query = query.strip()
+        matches_ = self.index.search(query, self.store.models.get, limit=4)
+        best = matches_[0] if matches_ else None
+        if best is not None and (best.score >= 100 or not _looks_like_repo_id(query)):
+            return self._complete(query, best.record, [m.record.id for m in matches_[1:4]])
+        if use_hub and self.hub is not None:
+            hub_lookup = self._lookup_on_hub(query)
+            if hub_lookup.found:
+                hub_lookup.alternatives = [m.record.id for m in matches_[:3]]
+                return hub_lookup
+            if best is not None:
+                return self._complete(query, best.record, [m.record.id for m in matches_[1:4]])
+            hub_lookup.alternatives = self.suggestions(query)
+            return hub_lookup
+        if best is not None:
+            return self._complete(query, best.record, [m.record.id for m in matches_[1:4]])
+        return ModelLookup(query=query, record=None, alternatives=self.suggestions(query))
+
+    def _complete(self, query: str, record: ModelRecord, alternatives: list[str]) -> ModelLookup:
+        release = self.store.releases.get(record.release_id) if record.release_id else None
+        siblings = [m for m in self.members(release) if m.id != record.id] if release else []
+        return ModelLookup(
+            query=query,
+            record=record,
+            lab=self.registry.resolve(record.lab or record.author),
+            release=release,
+            siblings=siblings,
+            alternatives=alternatives,
+        )
+
+    def _lookup_on_hub(self, query: str) -> ModelLookup:
+        assert self.hub is not None
+        cached = self._hub_cache.get(query.lower())
+        if cached is not None:
+            lab = self.registry.resolve(cached.author)
+            return ModelLookup(query=query, record=cached, lab=lab, from_hub=True)
+        try:
+            if _looks_like_repo_id(query):
+                repo = self.hub.get_repo(query)
+            else:
+                hits = self.hub.search(normalise(query).replace(" ", "-"), limit=5)
+                if not hits:
+                    return ModelLookup(query=query, record=None)
+                hits.sort(key=lambda r: -(r.downloads or 0))
+                repo = self.hub.get_repo(hits[0].id)
+        except SourceNotFound:
+            return ModelLookup(query=query, record=None)
+        except SourceError as exc:
+            return ModelLookup(query=query, record=None, hub_error=str(exc) or "Hub unavailable")
+        lab = self.registry.resolve(repo.author)
+        now = self.clock()
+        first_seen = repo.created_at or now
+        record = record_from_repo(repo, lab=lab, first_seen=first_seen)
+        verdict = self.policy.judge(repo, lab, first_seen=first_seen, now=now)
+        record.reasons = list(verdict.reasons) if verdict.notable else _rejections(verdict)
+        self._hub_cache.put(query.lower(), record)
+        self._hub_cache.put(record.id.lower(), record)
+        return ModelLookup(query=query, record=record, lab=lab, from_hub=True)
+
+    def suggestions(self, query: str, limit: int = 3) -> list[str]:
+        """Looser matches for a "did you mean", else the most downloaded notable models."""
+        needle = normalise(query)
+        words = [w for w in needle.split() if len(w) >= 3]
+        scored: list[tuple[int, str]] = []
+        if words:
+            for record in self.store.models.values():
+                haystack = normalise(record.id)
+                if any(word in haystack for word in words):
+                    scored.append((record.downloads + (10**9 if record.notable else 0), record.id))
+        if not scored:
+            scored = [(r.downloads, r.id) for r in self.store.models.values() if r.notable]
+        scored.sort(reverse=True)
+        return [repo_id for _score, repo_id in scored[:limit]]
+
+    # -------------------------------------------------------------- releases
+
+    def members(self, release: Release | None) -> list[ModelRecord]:
+        if release is None:
+            return []
+        found = (self.store.models.get(member.lower()) for member in release.members)
+        return [record for record in found if record is not None]
+
+    def latest(self, count: int = 10, filters: Filters | None = None) -> list[Release]:
+        """The newest notable releases (by when the radar first saw them), filtered."""
+        count = max(1, min(count, MAX_LATEST))
+        releases = sorted(self.store.releases.values(), key=lambda r: r.first_seen, reverse=True)
+        if filters is None or filters.is_empty:
+            return releases[:count]
+        chosen: list[Release] = []
+        for release in releases:
+            if matches(filters, release, self.members(release)):
+                chosen.append(release)
+                if len(chosen) == count:
+                    break
+        return chosen
+
+    def releases_between(self, start: datetime, end: datetime) -> list[Release]:
+        return [r for r in self.store.releases.values() if start <= r.first_seen < end]
+
+    def compare(self, queries: Sequence[str]) -> list[ModelLookup]:
+        return [self.lookup_model(query) for query in queries]
+
+    def recent(self, days: int = 7) -> list[Release]:
+        now = self.clock()
+        return sorted(
+            self.releases_between(now - timedelta(days=days), now + timedelta(seconds=1)),
+            key=lambda r: r.first_seen,
+            reverse=True,
+        )
+
+
+def _looks_like_repo_id(text: str) -> bool:
+    return REPO_ID.match(text.strip()) is not None
+
+
+def _rejections(verdict: object) -> list[str]:
+    rejected = getattr(verdict, "rejected", None)
+    return [rejected] if rejected else []

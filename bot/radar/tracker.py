@@ -1,0 +1,455 @@
+"""One poll cycle: fetch what is new on the Hub, judge it, group it into releases.
+
+The path of a release: `poll_cycle()` lists each tracked lab's newest repos (one request a
+lab) and the trending listing (one request), diffs the ids against the store, asks the
+policy which new repos deserve a detail call, judges them, groups the notable ones into
+releases and hands the resulting events to `on_events` inside the same store transaction
+that records them. Nothing is written until the end, in one `commit()`: a crash mid-cycle
+leaves the store as it was, and the next cycle sees the same repos as new again.
+
+Rules that keep channels quiet:
+- a namespace polled for the first time is recorded silently (no alerts for history);
+- a repo already known never creates a release, it only refreshes its facts;
+- a repo whose detail call failed is not recorded, so the next cycle tries it again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.radar.facts import record_from_repo
+from bot.radar.labs import LabRegistry
+from bot.radar.models import HubRepo, Lab, ModelRecord, Release, ReleaseEvent, StateEntry, utcnow
+from bot.radar.policy import NotabilityPolicy, Verdict
+from bot.radar.ports import HubSource, SourceError, SourceNotFound
+from bot.radar.releases import assign_release
+from bot.store.base import Store
+
+log = logging.getLogger(__name__)
+
+TRENDING_KEY = "_trending"
+POLL_STATE = "poll"
+LAB_STATE = "labs"
+
+
+@dataclass
+class CycleReport:
+    """What one cycle did, for logs, the CLI and `/healthz`."""
+
+    started_at: datetime
+    finished_at: datetime | None = None
+    events: list[ReleaseEvent] = field(default_factory=list)
+    new_repos: int = 0
+    updated_repos: int = 0
+    bootstrapped: list[str] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)
+    detail_calls: int = 0
+    sources: int = 0
+
+    @property
+    def status(self) -> str:
+        if not self.errors:
+            return "ok"
+        return "failed" if len(self.errors) >= self.sources else "degraded"
+
+
+@dataclass
+class _Fetched:
+    """The network results of one cycle, gathered before the store is touched."""
+
+    listings: dict[str, list[HubRepo]] = field(default_factory=dict)  # namespace -> repos
+    trending: list[HubRepo] | None = None
+    details: dict[str, HubRepo] = field(default_factory=dict)  # lower id -> detailed repo
+    failed_details: set[str] = field(default_factory=set)  # lower ids to retry next cycle
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+class Tracker:
+    """Runs poll cycles against a `HubSource`, writing to a `Store`."""
+
+    def __init__(
+        self,
+        hub: HubSource,
+        store: Store,
+        registry: LabRegistry,
+        policy: NotabilityPolicy | None = None,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        concurrency: int = 8,
+        list_limit: int = 50,
+        trending_limit: int = 100,
+        refresh_limit: int = 100,
+        on_events: Callable[[list[ReleaseEvent]], None] | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> None:
+        self.hub = hub
+        self.store = store
+        self.registry = registry
+        self.policy = policy or NotabilityPolicy()
+        self.clock = clock
+        self.concurrency = concurrency
+        self.list_limit = list_limit
+        self.trending_limit = trending_limit
+        self.refresh_limit = refresh_limit
+        self.on_events = on_events
+        self.progress = progress
+        self._cycle_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ poll
+
+    def poll_cycle(self) -> CycleReport:
+        """Fetch, judge, group and record; returns the events of this cycle."""
+        with self._cycle_lock:
+            report = CycleReport(started_at=self.clock())
+            namespaces = self.registry.poll_namespaces()
+            report.sources = len(namespaces) + 1
+            fetched = self._fetch_listings(namespaces)
+            self._fetch_details(fetched)
+            report.errors = dict(fetched.errors)
+            report.detail_calls = len(fetched.details) + len(fetched.failed_details)
+            with self.store.lock:
+                self._apply(fetched, report)
+                self._record_status(report)
+                if report.events and self.on_events is not None:
+                    self.on_events(report.events)
+                self.store.commit()
+            report.finished_at = self.clock()
+            log.info(
+                "poll cycle %s: %d new repos, %d events, %d errors",
+                report.status,
+                report.new_repos,
+                len(report.events),
+                len(report.errors),
+            )
+            return report
+
+    def _fetch_listings(self, namespaces: Sequence[str]) -> _Fetched:
+        fetched = _Fetched()
+        done = 0
+
+        def list_lab(namespace: str) -> tuple[str, list[HubRepo] | None, str | None]:
+            try:
+                return namespace, self.hub.list_lab_repos(namespace, limit=self.list_limit), None
+            except SourceError as exc:
+                return namespace, None, str(exc) or type(exc).__name__
+
+        def list_trending() -> tuple[str, list[HubRepo] | None, str | None]:
+            try:
+                return TRENDING_KEY, self.hub.list_trending(limit=self.trending_limit), None
+            except SourceError as exc:
+                return TRENDING_KEY, None, str(exc) or type(exc).__name__
+
+        total = len(namespaces) + 1
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            futures = [pool.submit(list_lab, ns) for ns in namespaces]
+            futures.append(pool.submit(list_trending))
+            for future in futures:
+                key, repos, error = future.result()
+                done += 1
+                if self.progress is not None:
+                    self.progress(done, total)
+                if error is not None:
+                    log.warning("listing %s failed: %s", key, error)
+                    fetched.errors[key] = error
+                elif key == TRENDING_KEY:
+                    fetched.trending = repos
+                else:
+                    fetched.listings[key] = repos or []
+        return fetched
+
+    def _fetch_details(self, fetched: _Fetched) -> None:
+        """Detail calls only for new repos that pass the cheap filters."""
+        wanted: dict[str, str] = {}
+        lab_state = self._lab_state()
+        for repo, lab in self._new_repos(fetched):
+            if _source_key(lab) not in lab_state:
+                continue  # bootstrap: recorded as history, never judged for alerts
+            if self.policy.prefilter(repo, lab).candidate:
+                wanted[repo.id.lower()] = repo.id
+        for repo in self._breakout_rechecks(fetched):
+            wanted[repo.id.lower()] = repo.id
+        if not wanted:
+            return
+
+        def detail(repo_id: str) -> tuple[str, HubRepo | None, bool]:
+            try:
+                return repo_id, self.hub.get_repo(repo_id), False
+            except SourceNotFound:
+                return repo_id, None, False
+            except SourceError as exc:
+                log.warning("detail call for %s failed, will retry next cycle: %s", repo_id, exc)
+                return repo_id, None, True
+
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            for repo_id, repo, retry in pool.map(detail, wanted.values()):
+                if repo is not None:
+                    fetched.details[repo_id.lower()] = repo
+                elif retry:
+                    fetched.failed_details.add(repo_id.lower())
+                else:
+                    fetched.details[repo_id.lower()] = _GONE  # deleted or private again
+
+    # ----------------------------------------------------------- bookkeeping
+
+    def _lab_state(self) -> dict:
+        entry = self.store.state.get(LAB_STATE)
+        return dict(entry.value) if entry else {}
+
+    def _new_repos(self, fetched: _Fetched) -> Iterable[tuple[HubRepo, Lab | None]]:
+        """New ids across the lab listings and the trending listing, each once."""
+        seen: set[str] = set()
+        for repos in fetched.listings.values():
+            for repo in repos:
+                key = repo.id.lower()
+                if key in seen or self.store.models.get(key) is not None:
+                    continue
+                seen.add(key)
+                yield repo, self.registry.resolve(repo.author)
+        for repo in fetched.trending or []:
+            key = repo.id.lower()
+            lab = self.registry.resolve(repo.author)
+            if key in seen or self.store.models.get(key) is not None:
+                continue
+            if lab is not None and lab.namespace not in fetched.listings:
+                # A tracked lab's repo is judged from its own listing, which we lack this
+                # cycle; leave it for the next one rather than judge it half-informed.
+                continue
+            seen.add(key)
+            yield repo, lab
+
+    def _breakout_rechecks(self, fetched: _Fetched) -> Iterable[HubRepo]:
+        """Known untracked repos that may have started trending since we first saw them."""
+        now = self.clock()
+        for repo in fetched.trending or []:
+            known = self.store.models.get(repo.id.lower())
+            if known is None or known.notable or known.lab is not None:
+                continue
+            if now - known.first_seen > self.policy.config.breakout_window:
+                continue
+            if self.policy.prefilter(repo, None).candidate:
+                yield repo
+
+    # -------------------------------------------------------------- applying
+
+    def _apply(self, fetched: _Fetched, report: CycleReport) -> None:
+        now = self.clock()
+        lab_state = self._lab_state()
+        new_notable: list[tuple[ModelRecord, Lab | None, Verdict]] = []
+
+        for repo, lab in list(self._new_repos(fetched)):
+            key = repo.id.lower()
+            if _source_key(lab) not in lab_state:
+                self._record_history(repo, lab)
+                continue
+            if key in fetched.failed_details:
+                continue  # retry next cycle; recording it now would lose the alert
+            detail = fetched.details.get(key)
+            if detail is _GONE:
+                continue
+            verdict_source = detail or repo
+            verdict = (
+                self.policy.judge(verdict_source, lab, first_seen=now, now=now)
+                if detail is not None
+                else self.policy.prefilter(repo, lab)
+            )
+            record = record_from_repo(verdict_source, lab=lab, first_seen=now)
+            record.reasons = list(verdict.reasons if verdict.notable else _why_not(verdict))
+            report.new_repos += 1
+            if verdict.notable:
+                new_notable.append((record, lab, verdict))
+            else:
+                self.store.models.put(record)
+
+        self._refresh_known(fetched, report)
+        self._recheck_breakouts(fetched, new_notable, now)
+        self._group(new_notable, report, now)
+
+        for namespace in fetched.listings:
+            if namespace.lower() not in lab_state:
+                report.bootstrapped.append(namespace)
+            lab_state[namespace.lower()] = {"last_success": now.isoformat()}
+        if fetched.trending is not None:
+            lab_state[TRENDING_KEY] = {"last_success": now.isoformat()}
+        self.store.state.put(StateEntry(name=LAB_STATE, value=lab_state))
+
+    def _record_history(self, repo: HubRepo, lab: Lab | None) -> None:
+        """Bootstrap: remember what already exists, dated by the Hub, with no alert."""
+        first_seen = repo.created_at or self.clock()
+        record = record_from_repo(repo, lab=lab, first_seen=first_seen)
+        verdict = self.policy.prefilter(repo, lab)
+        if lab is not None and verdict.candidate:
+            history = self.policy.judge(repo, lab, first_seen=first_seen, now=first_seen)
+            if history.notable:
+                record.notable = True
+                record.reasons = list(history.reasons)
+                release, _created = assign_release(
+                    record,
+                    lab,
+                    self._releases_of(lab.namespace),
+                    now=first_seen,
+                    reasons=history.reasons,
+                )
+                record.release_id = release.id
+                self.store.releases.put(release)
+        self.store.models.put(record)
+
+    def _refresh_known(self, fetched: _Fetched, report: CycleReport) -> None:
+        """Known repos only refresh their facts: new commits or counts never make a release."""
+        listed: list[HubRepo] = [repo for repos in fetched.listings.values() for repo in repos]
+        listed += fetched.trending or []
+        for repo in listed:
+            known = self.store.models.get(repo.id.lower())
+            if known is None:
+                continue
+            lab = self.registry.resolve(repo.author)
+            refreshed = record_from_repo(repo, lab=lab, first_seen=known.first_seen, previous=known)
+            if refreshed != known:
+                self.store.models.put(refreshed)
+                report.updated_repos += 1
+
+    def _recheck_breakouts(
+        self,
+        fetched: _Fetched,
+        new_notable: list[tuple[ModelRecord, Lab | None, Verdict]],
+        now: datetime,
+    ) -> None:
+        for repo in self._breakout_rechecks(fetched):
+            detail = fetched.details.get(repo.id.lower())
+            if detail is None or detail is _GONE:
+                continue
+            known = self.store.models.get(repo.id.lower())
+            if known is None:
+                continue
+            verdict = self.policy.judge(detail, None, first_seen=known.first_seen, now=now)
+            if verdict.notable:
+                record = record_from_repo(
+                    detail, lab=None, first_seen=known.first_seen, previous=known
+                )
+                record.reasons = list(verdict.reasons)
+                new_notable.append((record, None, verdict))
+
+    def _releases_of(self, lab_namespace: str) -> list[Release]:
+        key = lab_namespace.lower()
+        return [r for r in self.store.releases.values() if r.lab.lower() == key]
+
+    def _group(
+        self,
+        new_notable: list[tuple[ModelRecord, Lab | None, Verdict]],
+        report: CycleReport,
+        now: datetime,
+    ) -> None:
+        """Group notable repos into releases; one event per release per cycle."""
+        created: dict[str, Release] = {}
+        updated: dict[str, tuple[Release, list[str]]] = {}
+        for record, lab, verdict in sorted(new_notable, key=lambda item: item[0].id.lower()):
+            release, is_new = assign_release(
+                record,
+                lab,
+                self._releases_of(lab.namespace if lab else record.author),
+                now=now,
+                reasons=verdict.reasons,
+            )
+            record.notable = True
+            record.release_id = release.id
+            self.store.models.put(record)
+            self.store.releases.put(release)
+            if is_new or release.id in created:
+                created[release.id] = release
+            else:
+                _release, members = updated.get(release.id, (release, []))
+                members.append(record.id)
+                updated[release.id] = (release, members)
+        for release in created.values():
+            report.events.append(
+                ReleaseEvent(kind="new_release", release=release, new_members=list(release.members))
+            )
+        for release, members in updated.values():
+            report.events.append(
+                ReleaseEvent(kind="release_updated", release=release, new_members=members)
+            )
+
+    def _record_status(self, report: CycleReport) -> None:
+        entry = self.store.state.get(POLL_STATE)
+        value = dict(entry.value) if entry else {}
+        now = self.clock()
+        value.update(
+            last_poll_at=now.isoformat(),
+            status=report.status,
+            errors=dict(list(report.errors.items())[:20]),
+            new_repos=report.new_repos,
+            events=len(report.events),
+        )
+        if report.status == "ok":
+            value["last_success_at"] = now.isoformat()
+        self.store.state.put(StateEntry(name=POLL_STATE, value=value))
+
+    # --------------------------------------------------------------- refresh
+
+    def refresh_counts(self) -> int:
+        """Refresh downloads and likes of tracked labs' most used models (one request a lab).
+
+        Repos found here that the store does not know are old and popular: they are
+        recorded as history (dated by the Hub), never alerted.
+        """
+        with self._cycle_lock:
+            namespaces = self.registry.poll_namespaces()
+
+            def most_downloaded(namespace: str) -> list[HubRepo]:
+                try:
+                    return self.hub.list_lab_repos(
+                        namespace, limit=self.refresh_limit, sort="downloads"
+                    )
+                except SourceError as exc:
+                    log.warning("refresh of %s failed: %s", namespace, exc)
+                    return []
+
+            with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+                listings = list(pool.map(most_downloaded, namespaces))
+            changed = 0
+            with self.store.lock:
+                lab_state = self._lab_state()
+                for repos in listings:
+                    for repo in repos:
+                        lab = self.registry.resolve(repo.author)
+                        known = self.store.models.get(repo.id.lower())
+                        if known is None:
+                            if lab is not None and lab.namespace.lower() in lab_state:
+                                self._record_history(repo, lab)
+                                changed += 1
+                            continue
+                        refreshed = record_from_repo(
+                            repo, lab=lab, first_seen=known.first_seen, previous=known
+                        )
+                        if refreshed != known:
+                            self.store.models.put(refreshed)
+                            changed += 1
+                entry = self.store.state.get(POLL_STATE)
+                value = dict(entry.value) if entry else {}
+                value["last_refresh_at"] = self.clock().isoformat()
+                self.store.state.put(StateEntry(name=POLL_STATE, value=value))
+                self.store.commit()
+            return changed
+
+    def refresh_due(self, interval: timedelta) -> bool:
+        entry = self.store.state.get(POLL_STATE)
+        last = entry.value.get("last_refresh_at") if entry else None
+        if not last:
+            return True
+        return self.clock() - datetime.fromisoformat(last) >= interval
+
+
+def _source_key(lab: Lab | None) -> str:
+    """Bootstrap state is kept per tracked lab, and once for the trending listing."""
+    return lab.namespace.lower() if lab is not None else TRENDING_KEY
+
+
+def _why_not(verdict: Verdict) -> list[str]:
+    return [verdict.rejected] if verdict.rejected else []
+
+
+_GONE = HubRepo(id="_/gone", author="_")

@@ -1,0 +1,95 @@
+"""Wiring: build the long-lived objects once, from settings, and hand them around.
+
+Nothing here runs at import time; `build_core` is called by the CLI and by `serve`, and by
+tests with stand-in URLs in the settings, so the same wiring is exercised everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot import __version__
+from bot.config import Settings
+from bot.hub.client import HubClient
+from bot.radar.channels import ChannelSettings
+from bot.radar.labs import LabRegistry
+from bot.radar.models import utcnow
+from bot.radar.outbox import Outbox
+from bot.radar.policy import NotabilityPolicy
+from bot.radar.ports import HubSource
+from bot.radar.service import RadarService
+from bot.radar.tracker import Tracker
+from bot.store import open_store
+from bot.store.base import Store
+
+
+@dataclass
+class Core:
+    """Everything but the Slack surface."""
+
+    settings: Settings
+    store: Store
+    registry: LabRegistry
+    hub: HubSource
+    policy: NotabilityPolicy
+    service: RadarService
+    channels: ChannelSettings
+    outbox: Outbox
+    tracker: Tracker
+    clock: Callable[[], datetime]
+
+    def close(self) -> None:
+        close_hub = getattr(self.hub, "close", None)
+        if close_hub is not None:
+            close_hub()
+        self.store.close()
+
+
+def build_hub(settings: Settings) -> HubClient:
+    token = settings.hf_token.get_secret_value() if settings.hf_token else None
+    return HubClient(
+        settings.hf_endpoint,
+        token,
+        timeout=settings.hub_timeout_seconds,
+        max_retries=settings.hub_max_retries,
+        user_agent=f"open-model-radar/{__version__}",
+    )
+
+
+def build_core(
+    settings: Settings,
+    *,
+    store: Store | None = None,
+    hub: HubSource | None = None,
+    clock: Callable[[], datetime] = utcnow,
+    progress: Callable[[int, int], None] | None = None,
+) -> Core:
+    store = store if store is not None else open_store(settings.radar_db_path)
+    hub = hub if hub is not None else build_hub(settings)
+    registry = LabRegistry.from_store(store)
+    policy = NotabilityPolicy()
+    outbox = Outbox(store, clock=clock)
+    tracker = Tracker(
+        hub,
+        store,
+        registry,
+        policy,
+        clock=clock,
+        concurrency=settings.hub_concurrency,
+        on_events=outbox.enqueue,
+        progress=progress,
+    )
+    return Core(
+        settings=settings,
+        store=store,
+        registry=registry,
+        hub=hub,
+        policy=policy,
+        service=RadarService(store, registry, hub, policy, clock=clock),
+        channels=ChannelSettings(store, default_timezone=settings.radar_timezone, clock=clock),
+        outbox=outbox,
+        tracker=tracker,
+        clock=clock,
+    )
