@@ -9,6 +9,9 @@ leaves the store as it was, and the next cycle sees the same repos as new again.
 
 Rules that keep channels quiet:
 - a namespace polled for the first time is recorded silently (no alerts for history);
+- a tracked lab's repo seen only on the trending list (not among the lab's newest repos,
+  or under a legacy alias namespace we do not list) is history when it is older than the
+  breakout window: an old model becoming popular again is not a new release;
 - a repo already known never creates a release, it only refreshes its facts;
 - a repo whose detail call failed is not recorded, so the next cycle tries it again.
 """
@@ -166,10 +169,11 @@ class Tracker:
         """Detail calls only for new repos that pass the cheap filters."""
         wanted: dict[str, str] = {}
         lab_state = self._lab_state()
+        now = self.clock()
         for repo, lab in self._new_repos(fetched):
-            if _source_key(lab) not in lab_state:
-                continue  # bootstrap: recorded as history, never judged for alerts
-            if self.policy.prefilter(repo, lab).candidate:
+            if self._is_history(repo, lab, fetched, lab_state, now):
+                continue  # recorded as history, never judged for alerts
+            if self.policy.prefilter(repo, lab, now=now).candidate:
                 wanted[repo.id.lower()] = repo.id
         for repo in self._breakout_rechecks(fetched):
             wanted[repo.id.lower()] = repo.id
@@ -199,6 +203,27 @@ class Tracker:
     def _lab_state(self) -> dict:
         entry = self.store.state.get(LAB_STATE)
         return dict(entry.value) if entry else {}
+
+    def _is_history(
+        self,
+        repo: HubRepo,
+        lab: Lab | None,
+        fetched: _Fetched,
+        lab_state: dict,
+        now: datetime,
+    ) -> bool:
+        """True for repos to record silently: a source's first cycle, and old repos of a
+        tracked lab that only the trending list showed (see the module docstring)."""
+        if _source_key(lab) not in lab_state:
+            return True
+        if lab is None or repo.created_at is None:
+            return False
+        if any(
+            repo.id.lower() == listed.id.lower()
+            for listed in fetched.listings.get(lab.namespace, [])
+        ):
+            return False
+        return now - repo.created_at > self.policy.config.breakout_window
 
     def _new_repos(self, fetched: _Fetched) -> Iterable[tuple[HubRepo, Lab | None]]:
         """New ids across the lab listings and the trending listing, each once."""
@@ -231,7 +256,7 @@ class Tracker:
                 continue
             if now - known.first_seen > self.policy.config.breakout_window:
                 continue
-            if self.policy.prefilter(repo, None).candidate:
+            if self.policy.prefilter(repo, None, now=now).candidate:
                 yield repo
 
     # -------------------------------------------------------------- applying
@@ -243,7 +268,7 @@ class Tracker:
 
         for repo, lab in list(self._new_repos(fetched)):
             key = repo.id.lower()
-            if _source_key(lab) not in lab_state:
+            if self._is_history(repo, lab, fetched, lab_state, now):
                 self._record_history(repo, lab)
                 continue
             if key in fetched.failed_details:
@@ -255,7 +280,7 @@ class Tracker:
             verdict = (
                 self.policy.judge(verdict_source, lab, first_seen=now, now=now)
                 if detail is not None
-                else self.policy.prefilter(repo, lab)
+                else self.policy.prefilter(repo, lab, now=now)
             )
             record = record_from_repo(verdict_source, lab=lab, first_seen=now)
             record.reasons = list(verdict.reasons if verdict.notable else _why_not(verdict))

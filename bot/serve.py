@@ -1,0 +1,95 @@
+"""`python -m bot serve`: the Slack app with its scheduler, in HTTP or Socket Mode.
+
+HTTP mode serves Slack at `POST /slack/events` through uvicorn. Socket Mode (when
+SLACK_APP_TOKEN is set) needs no public URL; `/healthz` is served in both modes so a
+container orchestrator can watch the poller.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import uvicorn
+from slack_sdk.errors import SlackApiError
+
+from bot.config import Settings
+from bot.runtime import build_core
+from bot.schedule import build_scheduler
+from bot.slack.app import build_slack
+from bot.slack.server import build_asgi
+
+log = logging.getLogger(__name__)
+
+
+def missing_settings(settings: Settings) -> list[str]:
+    missing = []
+    if settings.slack_bot_token is None:
+        missing.append("SLACK_BOT_TOKEN")
+    if not settings.socket_mode and settings.slack_signing_secret is None:
+        missing.append("SLACK_SIGNING_SECRET")
+    return missing
+
+
+def serve(settings: Settings) -> int:
+    missing = missing_settings(settings)
+    if missing:
+        print(
+            f"radar: serve needs {', '.join(missing)} (see .env.example); "
+            "`python -m bot demo` runs without any.",
+            file=sys.stderr,
+        )
+        return 2
+    core = build_core(settings)
+    app, radar = build_slack(core)
+    try:
+        identity = app.client.auth_test()
+        log.info("connected to Slack as %s in %s", identity.get("user"), identity.get("team"))
+    except (SlackApiError, OSError) as exc:
+        log.warning("auth.test failed (%s); carrying on, alerts wait in the outbox", exc)
+    scheduler = build_scheduler(core, radar)
+    socket_handler = None
+    if settings.socket_mode:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        socket_handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())
+
+    def start() -> None:
+        if socket_handler is not None:
+            socket_handler.connect()
+            log.info("Socket Mode connected")
+        scheduler.start()
+        log.info(
+            "Open Model Radar serving on port %d (%s mode), polling every %d s",
+            settings.port,
+            "Socket" if socket_handler else "HTTP",
+            settings.poll_interval_seconds,
+        )
+
+    def stop() -> None:
+        log.info("shutting down: finishing the job in progress")
+        scheduler.shutdown(wait=True)
+        if socket_handler is not None:
+            socket_handler.close()
+        core.close()
+        log.info("stopped cleanly")
+
+    asgi = build_asgi(
+        app,
+        core.store,
+        poll_interval=settings.poll_interval_seconds,
+        clock=core.clock,
+        on_startup=start,
+        on_shutdown=stop,
+    )
+    config = uvicorn.Config(
+        asgi,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=30,
+    )
+    uvicorn.Server(config).run()
+    return 0

@@ -1,0 +1,75 @@
+"""Build the Bolt app and the Slack-facing services from a `Core`.
+
+Nothing here talks to Slack at build time: token verification is off (the `serve`
+command calls `auth.test` itself and logs the outcome), so a Slack outage cannot stop
+the bot from starting and catching up.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.config import Settings
+from bot.runtime import Core
+from bot.slack.context import SlackRadar, install
+from bot.slack.delivery import Deliverer
+from bot.slack.digests import DigestPoster
+from bot.slack.listeners import actions, commands, events
+
+log = logging.getLogger(__name__)
+
+LISTENER_THREADS = 16
+
+
+def build_web_client(settings: Settings) -> WebClient:
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    return WebClient(token=token, base_url=settings.slack_api_url, timeout=15)
+
+
+def build_slack(core: Core, *, client: WebClient | None = None) -> tuple[App, SlackRadar]:
+    settings = core.settings
+    client = client or build_web_client(settings)
+    signing_secret = (
+        settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    )
+    app = App(
+        client=client,
+        signing_secret=signing_secret,
+        token_verification_enabled=False,
+        request_verification_enabled=True,
+        listener_executor=ThreadPoolExecutor(
+            max_workers=LISTENER_THREADS, thread_name_prefix="listener"
+        ),
+        logger=logging.getLogger("bot.slack.bolt"),
+    )
+    radar = SlackRadar(
+        settings=settings,
+        core=core,
+        deliverer=Deliverer(
+            client,
+            core.store,
+            core.outbox,
+            core.channels,
+            clock=core.clock,
+            hub_url=settings.hf_endpoint,
+        ),
+        digests=DigestPoster(
+            client, core.store, core.channels, clock=core.clock, hub_url=settings.hf_endpoint
+        ),
+    )
+    install(app, radar)
+    commands.register(
+        app, model_command=settings.model_command, radar_command=settings.radar_command
+    )
+    actions.register(app)
+    events.register(app)
+
+    @app.error
+    def log_errors(error: Exception, body: dict) -> None:
+        log.error("unhandled error in a listener: %s", error, exc_info=error)
+
+    return app, radar

@@ -1,0 +1,141 @@
+"""Post weekly digests: the message, then the 12-week chart, once per channel and period.
+
+A digest carries message metadata (`radar_digest` + period). Before posting a scheduled
+digest the poster looks for one with the same period in the channel's recent history, so
+a crash between posting and recording "sent" never produces a second copy.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.charts import region_chart_png
+from bot.radar.channels import ChannelSettings
+from bot.radar.digest import build_digest, schedule_due_period
+from bot.radar.models import utcnow
+from bot.slack.render import digest_message
+from bot.store.base import Store
+
+log = logging.getLogger(__name__)
+
+METADATA_TYPE = "radar_digest"
+
+
+@dataclass
+class DigestResult:
+    channel_id: str
+    ok: bool
+    ts: str | None = None
+    error: str | None = None
+    already_posted: bool = False
+
+
+class DigestPoster:
+    def __init__(
+        self,
+        client: WebClient,
+        store: Store,
+        channels: ChannelSettings,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        hub_url: str = "https://huggingface.co",
+        chart: bool = True,
+    ) -> None:
+        self.client = client
+        self.store = store
+        self.channels = channels
+        self.clock = clock
+        self.hub_url = hub_url
+        self.chart = chart
+
+    def post(self, channel_id: str, *, period: str | None = None) -> DigestResult:
+        """Post this week's digest to a channel (joining a public one if needed)."""
+        now = self.clock()
+        if period is not None and self._already_posted(channel_id, period, now):
+            return DigestResult(channel_id, ok=True, already_posted=True)
+        digest = build_digest(self.store, now=now, days=7)
+        payload = digest_message(digest, hub_url=self.hub_url)
+        metadata = {
+            "event_type": METADATA_TYPE,
+            "event_payload": {"period": period or now.date().isoformat()},
+        }
+        try:
+            response = self._post_joining(
+                channel=channel_id,
+                text=payload["text"],
+                blocks=payload["blocks"],
+                unfurl_links=False,
+                unfurl_media=False,
+                metadata=metadata,
+            )
+        except SlackApiError as exc:
+            error = str(exc.response.get("error", "")) if exc.response is not None else "error"
+            log.warning("digest to %s failed: %s", channel_id, error)
+            return DigestResult(channel_id, ok=False, error=error)
+        if self.chart:
+            self._upload_chart(channel_id, digest.weekly, now)
+        return DigestResult(channel_id, ok=True, ts=response.get("ts"))
+
+    def send_due(self) -> list[DigestResult]:
+        """Send every scheduled digest that is due; a long outage sends only the latest once."""
+        now = self.clock()
+        results = []
+        for schedule in self.channels.digest_schedules():
+            period = schedule_due_period(schedule, now)
+            if period is None:
+                continue
+            result = self.post(schedule.channel_id, period=period)
+            if result.ok or result.error in {"channel_not_found", "is_archived", "invalid_auth"}:
+                # Recorded even on a permanent failure, so a dead channel is not retried
+                # every minute; the log line says what happened.
+                self.channels.mark_digest_sent(schedule.channel_id, period)
+            results.append(result)
+        return results
+
+    def _post_joining(self, **kwargs):
+        try:
+            return self.client.chat_postMessage(**kwargs)
+        except SlackApiError as exc:
+            if exc.response is None or exc.response.get("error") != "not_in_channel":
+                raise
+            self.client.conversations_join(channel=kwargs["channel"])
+            return self.client.chat_postMessage(**kwargs)
+
+    def _upload_chart(self, channel_id: str, weekly, now: datetime) -> None:
+        try:
+            png = region_chart_png(weekly, title="Notable open-weight releases by region")
+            self.client.files_upload_v2(
+                channel=channel_id,
+                content=png,
+                filename=f"open-model-radar-{now.date().isoformat()}.png",
+                title="Releases and downloads by region, last 12 weeks",
+            )
+        except SlackApiError as exc:  # the digest itself went out; the chart is a bonus
+            log.warning("chart upload to %s failed: %s", channel_id, exc.response.get("error"))
+        except Exception:  # a chart bug must not cost the digest
+            log.exception("chart rendering failed")
+
+    def _already_posted(self, channel_id: str, period: str, now: datetime) -> bool:
+        try:
+            history = self.client.conversations_history(
+                channel=channel_id,
+                oldest=f"{(now - timedelta(days=8)).timestamp():.6f}",
+                limit=200,
+                include_all_metadata=True,
+            )
+        except SlackApiError:
+            return False
+        for message in history.get("messages", []):
+            metadata = message.get("metadata") or {}
+            if (
+                metadata.get("event_type") == METADATA_TYPE
+                and (metadata.get("event_payload") or {}).get("period") == period
+            ):
+                return True
+        return False

@@ -1,0 +1,101 @@
+"""Buttons on cards and alerts. Each acks first; the answer follows through `respond`."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from slack_bolt import Ack, App, Respond
+
+from bot.slack.context import SlackRadar
+from bot.slack.listeners.commands import answering_errors, lookup_payload
+from bot.slack.mrkdwn import escape
+from bot.slack.render import error_message, model_card
+
+log = logging.getLogger(__name__)
+
+ALTERNATIVE = re.compile(r"^model_alternative_\d+$")
+URL_BUTTONS = re.compile(r"^open_")
+
+
+def register(app: App) -> None:
+    app.action("share_model")(share_model)
+    app.action(ALTERNATIVE)(show_alternative)
+    app.action("release_details")(release_details)
+    app.action("mute_lab")(mute_lab)
+    app.action(URL_BUTTONS)(acknowledge_link)
+
+
+def _value(body: dict) -> str:
+    actions = body.get("actions") or [{}]
+    return str(actions[0].get("value") or "")[:300]
+
+
+def _channel(body: dict) -> str:
+    return str((body.get("channel") or {}).get("id") or "")
+
+
+def share_model(ack: Ack, body: dict, respond: Respond, radar: SlackRadar) -> None:
+    """Post the card the user was looking at, publicly, in the channel."""
+    ack()
+    with answering_errors(respond):
+        lookup = radar.core.service.lookup_model(_value(body))
+        if lookup.record is None:
+            respond(**error_message("That model is no longer available."), replace_original=False)
+            return
+        payload = lookup_payload(lookup, radar, shareable=False)
+        respond(**payload, response_type="in_channel", replace_original=False)
+
+
+def show_alternative(ack: Ack, body: dict, respond: Respond, radar: SlackRadar) -> None:
+    """A "did you mean" choice replaces the card with the chosen model's."""
+    ack()
+    with answering_errors(respond):
+        lookup = radar.core.service.lookup_model(_value(body))
+        respond(**lookup_payload(lookup, radar), replace_original=True)
+
+
+def release_details(ack: Ack, body: dict, respond: Respond, radar: SlackRadar) -> None:
+    """The card of a release's lead model, shown only to the person who asked."""
+    ack()
+    with answering_errors(respond):
+        service = radar.core.service
+        release = radar.core.store.releases.get(_value(body))
+        members = service.members(release)
+        if release is None or not members:
+            respond(**error_message("I no longer have that release."), replace_original=False)
+            return
+        lead = max(members, key=lambda m: (m.params_total or 0, m.downloads))
+        lab = radar.core.registry.resolve(release.lab)
+        payload = model_card(
+            lead,
+            lab_name=release.lab_name,
+            country=lab.country if lab else release.country,
+            release=release,
+            siblings=[m for m in members if m.id != lead.id],
+            alternatives=[],
+            hub_url=radar.hub_url,
+        )
+        respond(**payload, response_type="ephemeral", replace_original=False)
+
+
+def mute_lab(ack: Ack, body: dict, respond: Respond, radar: SlackRadar) -> None:
+    ack()
+    with answering_errors(respond):
+        lab = _value(body)
+        channel = _channel(body)
+        if not lab or not channel:
+            respond(**error_message("I could not tell which lab to mute."), replace_original=False)
+            return
+        user = (body.get("user") or {}).get("id")
+        radar.core.channels.mute(channel, lab, None, user)
+        text = (
+            f"Muted `{escape(lab)}` in this channel. "
+            f"`{radar.settings.radar_command} unmute {escape(lab)}` to hear from it again."
+        )
+        respond(text=text, response_type="ephemeral", replace_original=False)
+
+
+def acknowledge_link(ack: Ack) -> None:
+    """Link buttons open in the browser; Slack still expects an ack."""
+    ack()

@@ -1,0 +1,350 @@
+"""Slash commands: `/model <query>` and `/radar <subcommand>`.
+
+Each handler acks at once (Slack's 3-second limit is for the ack, and an empty ack costs
+nothing), then parses, asks the domain and answers through `respond`. Any failure after
+the ack becomes a friendly ephemeral reply and a log line, never silence.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+
+from bot.radar.digest import scoreboard
+from bot.radar.filters import describe
+from bot.radar.service import ModelLookup
+from bot.slack import grammar
+from bot.slack.context import SlackRadar
+from bot.slack.grammar import UsageError
+from bot.slack.mrkdwn import escape
+from bot.slack.render import (
+    comparison,
+    error_message,
+    help_message,
+    labs_list,
+    model_card,
+    release_list,
+    stats_message,
+    subscriptions_list,
+)
+
+log = logging.getLogger(__name__)
+
+Payload = dict[str, Any]
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def register(app: App, *, model_command: str = "/model", radar_command: str = "/radar") -> None:
+    app.command(model_command)(model_command_handler)
+    app.command(radar_command)(radar_command_handler)
+
+
+@contextmanager
+def answering_errors(respond: Respond) -> Iterator[None]:
+    """Whatever breaks after the ack, the user hears about it in words."""
+    try:
+        yield
+    except Exception:
+        log.exception("command failed")
+        respond(
+            **error_message(
+                "Sorry, something went wrong on my side while answering that.",
+                hint="Try again in a minute; the problem has been logged.",
+            ),
+            response_type="ephemeral",
+        )
+
+
+# ------------------------------------------------------------------- /model
+
+
+def model_command_handler(ack: Ack, command: dict, respond: Respond, radar: SlackRadar) -> None:
+    ack()
+    with answering_errors(respond):
+        respond(**answer_model(command.get("text") or "", radar), response_type="ephemeral")
+
+
+def answer_model(text: str, radar: SlackRadar) -> Payload:
+    query = text.strip()
+    settings = radar.settings
+    if not query or query.lower() in {"help", "-h", "--help"}:
+        return error_message(
+            f"Tell me which model: `{settings.model_command} Qwen/Qwen3-32B` or "
+            f"`{settings.model_command} deepseek r1`.",
+            hint="Any repo id or a few words from its name.",
+        )
+    if len(query) > grammar.MAX_TEXT:
+        return error_message("That is far longer than any model name.")
+    return lookup_payload(radar.core.service.lookup_model(query), radar)
+
+
+def lookup_payload(lookup: ModelLookup, radar: SlackRadar, *, shareable: bool = True) -> Payload:
+    record = lookup.record
+    if record is None:
+        suggestions = ", ".join(f"`{s}`" for s in lookup.alternatives)
+        hint = f"Did you mean {suggestions}?" if suggestions else "Try a repo id like `org/name`."
+        if lookup.hub_error:
+            hint += " (The Hugging Face Hub is not answering right now, so I only searched "
+            hint += "the models I already know.)"
+        return error_message(f"I found no model matching “{lookup.query}”.", hint=hint)
+    lab = lookup.lab
+    return model_card(
+        record,
+        lab_name=lab.name if lab else None,
+        country=lab.country if lab else None,
+        release=lookup.release,
+        siblings=lookup.siblings,
+        alternatives=lookup.alternatives,
+        hub_url=radar.hub_url,
+        shareable=shareable,
+    )
+
+
+# ------------------------------------------------------------------- /radar
+
+
+def radar_command_handler(ack: Ack, command: dict, respond: Respond, radar: SlackRadar) -> None:
+    ack()
+    with answering_errors(respond):
+        respond(**answer_radar(command, radar), response_type="ephemeral")
+
+
+def answer_radar(command: dict, radar: SlackRadar) -> Payload:
+    try:
+        parsed = grammar.parse_radar(command.get("text") or "", radar.core.registry)
+    except UsageError as exc:
+        hint = f"Usage: `{radar.settings.radar_command} {exc.usage}`" if exc.usage else None
+        hint = (hint + "\n" if hint else "") + (
+            f"`{radar.settings.radar_command} help` lists everything I understand."
+        )
+        return error_message(str(exc), hint=hint)
+    handler = HANDLERS[type(parsed)]
+    return handler(parsed, command, radar)
+
+
+def _help(cmd: grammar.Help, command: dict, radar: SlackRadar) -> Payload:
+    return help_message(
+        radar.settings.model_command,
+        radar.settings.radar_command,
+        not_understood=cmd.not_understood,
+    )
+
+
+def _latest(cmd: grammar.Latest, command: dict, radar: SlackRadar) -> Payload:
+    service = radar.core.service
+    releases = service.latest(cmd.count, cmd.filters)
+    title = f"Latest notable releases ({describe(cmd.filters)})"
+    return release_list(
+        title,
+        releases,
+        {r.id: service.members(r) for r in releases},
+        empty_text="No notable releases match yet. The radar records releases as it sees them.",
+        hub_url=radar.hub_url,
+    )
+
+
+def _compare(cmd: grammar.Compare, command: dict, radar: SlackRadar) -> Payload:
+    lookups = radar.core.service.compare(cmd.queries)
+    missing = [lookup.query for lookup in lookups if lookup.record is None]
+    if missing:
+        names = ", ".join(f"“{q}”" for q in missing)
+        return error_message(
+            f"I could not find {names}.",
+            hint="Use repo ids (`org/name`) or quote free text: "
+            f'`{radar.settings.radar_command} compare "deepseek r1" "qwen3 32b"`',
+        )
+    records = [lookup.record for lookup in lookups if lookup.record is not None]
+    labels = {
+        lookup.record.id: (
+            lookup.lab.name if lookup.lab else None,
+            lookup.lab.country if lookup.lab else None,
+        )
+        for lookup in lookups
+        if lookup.record is not None
+    }
+    return comparison(records, labels, hub_url=radar.hub_url)
+
+
+def _stats(cmd: grammar.Stats, command: dict, radar: SlackRadar) -> Payload:
+    now = radar.core.clock()
+    board = scoreboard(radar.core.store, start=now - timedelta(days=cmd.days), end=now)
+    return stats_message(board, days=cmd.days)
+
+
+def _refuse_unless_admin(command: dict, radar: SlackRadar) -> Payload | None:
+    if radar.may_change_settings(command.get("user_id")):
+        return None
+    return error_message(
+        "Sorry, only the radar's admins can change subscriptions and tracked labs here.",
+        hint="Ask an admin, or use `latest`, `stats` and `/model`, which are open to everyone.",
+    )
+
+
+def _subscribe(cmd: grammar.Subscribe, command: dict, radar: SlackRadar) -> Payload:
+    if refusal := _refuse_unless_admin(command, radar):
+        return refusal
+    channel = command.get("channel_id") or ""
+    sub, created = radar.core.channels.subscribe(channel, cmd.filters, command.get("user_id"))
+    what = describe(cmd.filters)
+    if created:
+        return _ok(
+            f"Subscribed this channel to notable releases: {escape(what)}. "
+            f"Subscription id `{sub.id}`.",
+            f"A weekly digest comes with it (Monday 09:00 by default). "
+            f"`{radar.settings.radar_command} unsubscribe {sub.id}` to stop.",
+        )
+    return _ok(f"This channel already has that subscription (`{sub.id}`): {escape(what)}.")
+
+
+def _unsubscribe(cmd: grammar.Unsubscribe, command: dict, radar: SlackRadar) -> Payload:
+    if refusal := _refuse_unless_admin(command, radar):
+        return refusal
+    channel = command.get("channel_id") or ""
+    removed = radar.core.channels.unsubscribe(channel, cmd.target)
+    if removed:
+        ids = ", ".join(f"`{s.id}`" for s in removed)
+        return _ok(f"Removed {ids}. This channel will get no alerts from them.")
+    current = radar.core.channels.subscriptions(channel)
+    hint = (
+        "This channel's subscriptions: " + ", ".join(f"`{s.id}`" for s in current)
+        if current
+        else "This channel has no subscriptions."
+    )
+    return error_message(f"There is no subscription `{cmd.target}` here.", hint=hint)
+
+
+def _subscriptions(cmd: grammar.ListSubscriptions, command: dict, radar: SlackRadar) -> Payload:
+    channels = radar.core.channels
+    channel = command.get("channel_id") or ""
+    return subscriptions_list(
+        channels.subscriptions(channel),
+        channels.active_mutes(channel),
+        channels.schedule(channel),
+        now=radar.core.clock(),
+        radar_command=radar.settings.radar_command,
+    )
+
+
+def _mute(cmd: grammar.MuteLab, command: dict, radar: SlackRadar) -> Payload:
+    channel = command.get("channel_id") or ""
+    until = radar.core.clock() + cmd.duration if cmd.duration else None
+    radar.core.channels.mute(channel, cmd.org, until, command.get("user_id"))
+    when = f"until {until:%Y-%m-%d %H:%M} UTC" if until else "until you unmute it"
+    return _ok(
+        f"Muted `{escape(cmd.org)}` in this channel {when}.",
+        f"`{radar.settings.radar_command} unmute {escape(cmd.org)}` to hear from it again.",
+    )
+
+
+def _unmute(cmd: grammar.UnmuteLab, command: dict, radar: SlackRadar) -> Payload:
+    channel = command.get("channel_id") or ""
+    if radar.core.channels.unmute(channel, cmd.org):
+        return _ok(f"Unmuted `{escape(cmd.org)}` in this channel.")
+    return error_message(f"`{cmd.org}` was not muted here.")
+
+
+def _digest_now(cmd: grammar.DigestNow, command: dict, radar: SlackRadar) -> Payload:
+    result = radar.digests.post(command.get("channel_id") or "")
+    if result.ok:
+        return _ok("Posted this week's digest to the channel.")
+    if result.error in {
+        "not_in_channel",
+        "channel_not_found",
+        "method_not_supported_for_channel_type",
+    }:
+        return error_message(
+            "I cannot post in this channel yet.",
+            hint="Invite me first: `/invite @Open Model Radar`.",
+        )
+    return error_message(f"Slack did not accept the digest ({result.error or 'error'}).")
+
+
+def _digest_weekly(cmd: grammar.DigestWeekly, command: dict, radar: SlackRadar) -> Payload:
+    if refusal := _refuse_unless_admin(command, radar):
+        return refusal
+    schedule = radar.core.channels.set_schedule(
+        command.get("channel_id") or "", cmd.weekday, cmd.time, cmd.timezone
+    )
+    return _ok(
+        f"Weekly digest set: every {WEEKDAY_NAMES[schedule.weekday]} at {schedule.time} "
+        f"({escape(schedule.timezone)})."
+    )
+
+
+def _digest_off(cmd: grammar.DigestOff, command: dict, radar: SlackRadar) -> Payload:
+    if refusal := _refuse_unless_admin(command, radar):
+        return refusal
+    radar.core.channels.disable_digest(command.get("channel_id") or "")
+    return _ok(
+        "Weekly digests are off for this channel. Alerts are unaffected.",
+        f"`{radar.settings.radar_command} digest weekly mon 09:00` turns them back on.",
+    )
+
+
+def _labs(cmd: grammar.Labs, command: dict, radar: SlackRadar) -> Payload:
+    return labs_list(
+        radar.core.registry.labs(cmd.country),
+        country=cmd.country,
+        radar_command=radar.settings.radar_command,
+    )
+
+
+def _track(cmd: grammar.Track, command: dict, radar: SlackRadar) -> Payload:
+    if refusal := _refuse_unless_admin(command, radar):
+        return refusal
+    core = radar.core
+    with core.store.lock:
+        try:
+            lab = core.registry.track(core.store, cmd.namespace, cmd.country)
+        except ValueError as exc:
+            return error_message(str(exc), hint=f"Usage: `{grammar.USAGE['track']}`")
+        core.store.commit()
+    return _ok(
+        f"Now tracking `{escape(lab.namespace)}` ({escape(lab.country or '?')}, "
+        f"{lab.region.value}). Its existing models are recorded quietly on the next poll; "
+        "new releases after that are announced."
+    )
+
+
+def _untrack(cmd: grammar.Untrack, command: dict, radar: SlackRadar) -> Payload:
+    if refusal := _refuse_unless_admin(command, radar):
+        return refusal
+    core = radar.core
+    with core.store.lock:
+        removed = core.registry.untrack(core.store, cmd.namespace)
+        if removed:
+            core.store.commit()
+    if removed:
+        return _ok(f"Stopped tracking `{escape(cmd.namespace)}`.")
+    return error_message(f"`{cmd.namespace}` is not a tracked lab.")
+
+
+def _ok(text: str, hint: str | None = None) -> Payload:
+    blocks: list[dict] = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+    if hint:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": hint}]})
+    return {"text": text, "blocks": blocks}
+
+
+HANDLERS: dict[type, Callable[[Any, dict, SlackRadar], Payload]] = {
+    grammar.Help: _help,
+    grammar.Latest: _latest,
+    grammar.Compare: _compare,
+    grammar.Stats: _stats,
+    grammar.Subscribe: _subscribe,
+    grammar.Unsubscribe: _unsubscribe,
+    grammar.ListSubscriptions: _subscriptions,
+    grammar.MuteLab: _mute,
+    grammar.UnmuteLab: _unmute,
+    grammar.DigestNow: _digest_now,
+    grammar.DigestWeekly: _digest_weekly,
+    grammar.DigestOff: _digest_off,
+    grammar.Labs: _labs,
+    grammar.Track: _track,
+    grammar.Untrack: _untrack,
+}

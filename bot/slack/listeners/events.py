@@ -1,0 +1,41 @@
+"""Events: the App Home tab."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.slack.context import SlackRadar
+from bot.slack.render import home_view
+
+log = logging.getLogger(__name__)
+
+HOME_RELEASES = 10
+
+
+def register(app: App) -> None:
+    app.event("app_home_opened")(publish_home)
+
+
+def publish_home(event: dict, client: WebClient, radar: SlackRadar) -> None:
+    """The user's subscriptions (the ones they created), recent releases and how-to."""
+    if event.get("tab", "home") != "home":
+        return
+    user = event.get("user") or ""
+    service = radar.core.service
+    by_channel: dict[str, list] = {}
+    for sub in radar.core.channels.subscriptions():
+        if sub.created_by == user:
+            by_channel.setdefault(sub.channel_id, []).append(sub)
+    recent = service.latest(HOME_RELEASES)
+    view = home_view(
+        by_channel,
+        recent,
+        {r.id: service.members(r) for r in recent},
+        model_command=radar.settings.model_command,
+        radar_command=radar.settings.radar_command,
+        hub_url=radar.hub_url,
+    )
+    client.views_publish(user_id=user, view=view)
