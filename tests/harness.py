@@ -1,0 +1,203 @@
+"""Run the real bot against the Hub and Slack stand-ins, in-process, over real HTTP.
+
+`RadarHarness` wires exactly what `serve` wires (`build_core`, `build_slack`, `build_asgi`)
+and serves it with uvicorn on a free loopback port. The scheduler is not started: tests
+call `poll()`, `drain()` and `send_digests()` themselves so every step is deterministic.
+The clock is a `FakeClock` the test moves forward.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import uvicorn
+
+from bot.config import Settings
+from bot.hub.client import HubClient
+from bot.runtime import Core, build_core
+from bot.slack.app import build_slack
+from bot.slack.context import SlackRadar
+from bot.slack.server import build_asgi
+from bot.store import open_store
+from tests.doubles.signing import (
+    action_body,
+    event_body,
+    post_signed,
+    slash_command_body,
+)
+
+SIGNING_SECRET = "test-signing-secret-0123456789"
+BOT_TOKEN = "xoxb-radar-test"
+FORM = "application/x-www-form-urlencoded"
+
+
+@dataclass
+class FakeClock:
+    now: datetime = field(default_factory=lambda: datetime(2026, 11, 23, 8, 0, tzinfo=UTC))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def make_settings(hub_url: str, slack_url: str, db_path: Path, **overrides: object) -> Settings:
+    values: dict = {
+        "slack_bot_token": BOT_TOKEN,
+        "slack_signing_secret": SIGNING_SECRET,
+        "slack_api_url": slack_url,
+        "hf_endpoint": hub_url,
+        "radar_db_path": db_path,
+        "poll_interval_seconds": 60,
+        "host": "127.0.0.1",
+        "port": free_port(),
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+class RadarHarness:
+    """The bot, served on 127.0.0.1, with handles on its parts for assertions."""
+
+    def __init__(
+        self,
+        hub_url: str,
+        slack_url: str,
+        db_path: Path,
+        *,
+        clock: FakeClock | None = None,
+        **settings_overrides: object,
+    ) -> None:
+        self.clock = clock or FakeClock()
+        self.settings = make_settings(hub_url, slack_url, db_path, **settings_overrides)
+        self.hub_client = HubClient(
+            self.settings.hf_endpoint, timeout=2.0, max_retries=1, sleep=lambda _s: None
+        )
+        self.core: Core = build_core(
+            self.settings,
+            store=open_store(db_path),
+            hub=self.hub_client,
+            clock=self.clock,
+        )
+        self.app, self.radar = build_slack(self.core)
+        self.radar.deliverer.sleep = lambda _s: None  # pacing is asserted in its own test
+        self.asgi = build_asgi(
+            self.app,
+            self.core.store,
+            poll_interval=self.settings.poll_interval_seconds,
+            clock=self.clock,
+        )
+        self.url = f"http://127.0.0.1:{self.settings.port}"
+        self._server = uvicorn.Server(
+            uvicorn.Config(
+                self.asgi,
+                host="127.0.0.1",
+                port=self.settings.port,
+                log_level="warning",
+                lifespan="on",
+            )
+        )
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+
+    # -------------------------------------------------------------- lifecycle
+
+    def start(self) -> RadarHarness:
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the bot's HTTP server did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self.core.close()
+
+    def __enter__(self) -> RadarHarness:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------ what jobs do
+
+    def poll(self):
+        return self.core.tracker.poll_cycle()
+
+    def drain(self):
+        return self.radar.deliverer.drain()
+
+    def poll_and_deliver(self):
+        report = self.poll()
+        self.drain()
+        return report
+
+    def send_digests(self):
+        return self.radar.digests.send_due()
+
+    @property
+    def slack_radar(self) -> SlackRadar:
+        return self.radar
+
+    # ------------------------------------------------------- requests as Slack
+
+    def command(
+        self,
+        command: str,
+        text: str,
+        *,
+        response_url: str,
+        user_id: str = "U_ALICE",
+        channel_id: str = "C_GENERAL",
+        secret: str = SIGNING_SECRET,
+        timestamp: int | None = None,
+    ) -> tuple[int, str, float]:
+        body = slash_command_body(
+            command, text, user_id=user_id, channel_id=channel_id, response_url=response_url
+        )
+        return post_signed(
+            f"{self.url}/slack/events", body, secret, content_type=FORM, timestamp=timestamp
+        )
+
+    def click(
+        self,
+        action_id: str,
+        value: str,
+        *,
+        response_url: str,
+        user_id: str = "U_ALICE",
+        channel_id: str = "C_GENERAL",
+        message_ts: str | None = None,
+    ) -> tuple[int, str, float]:
+        body = action_body(
+            action_id,
+            value,
+            user_id=user_id,
+            channel_id=channel_id,
+            response_url=response_url,
+            message_ts=message_ts,
+        )
+        return post_signed(f"{self.url}/slack/events", body, SIGNING_SECRET, content_type=FORM)
+
+    def event(self, event: dict) -> tuple[int, str, float]:
+        return post_signed(
+            f"{self.url}/slack/events",
+            event_body(event),
+            SIGNING_SECRET,
+            content_type="application/json",
+        )
