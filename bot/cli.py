@@ -1,30 +1,51 @@
-"""Command line: `python -m bot serve | poll | model | digest | labs | demo`.
+"""Command line: `radar serve | poll | model | digest | labs | demo` (same as `python -m bot`).
 
-Every command reads the same settings as the Slack app. Output is for people by default;
-`--json` prints the documented shapes for scripts (see README, "Scripting").
+Every command but `demo` reads the same settings as the Slack app. Output is for people by
+default; `--json` prints the shapes scripts rely on (see `bot.textview`). Exit codes: 0 ok,
+1 the work failed (Hub down, model not found, unusable database), 2 the input or the
+configuration is wrong, 130 interrupted. Messages for people go to stderr, results to stdout.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
-from collections.abc import Sequence
-from typing import TextIO
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, TextIO
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.radar.digest import build_digest
 from bot.radar.ports import SourceError
 from bot.store.base import StoreError
-from bot.textview import digest_text, event_json, event_text, labs_text, model_json, model_text
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+if TYPE_CHECKING:  # imported lazily at run time: `--help` and `demo` need none of it
+    from bot.runtime import Core
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+MAX_DIGEST_DAYS = 90
+MAX_ERRORS_SHOWN = 5
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _days(text: str) -> int:
+    """`--days` as a whole number from 1 to 90, with a message people understand."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_DIGEST_DAYS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of days from 1 to {MAX_DIGEST_DAYS}"
+        )
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="radar",
         description="Open Model Radar: notable open-weight model releases, by lab and country.",
+        epilog="New here? `radar demo` replays a sample release week offline in a few seconds.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser(
@@ -33,76 +54,125 @@ def build_parser() -> argparse.ArgumentParser:
     poll = sub.add_parser("poll", help="run one poll cycle and print new releases with reasons")
     poll.add_argument("--json", action="store_true", help="one JSON object per event per line")
     model = sub.add_parser("model", help="print the model card of a repo id or free text")
-    model.add_argument("query", nargs="+", help="repo id (org/name) or words, e.g. deepseek r1")
-    model.add_argument("--json", action="store_true")
-    model.add_argument("--offline", action="store_true", help="answer from the database only")
-    digest = sub.add_parser("digest", help="print this week's digest")
-    digest.add_argument("--days", type=int, default=7, choices=range(1, 91), metavar="1..90")
-    digest.add_argument("--json", action="store_true")
+    model.add_argument("query", nargs="+", help="repo id (org/name) or words, e.g. qwen3 8b")
+    model.add_argument("--json", action="store_true", help="print one JSON object")
+    model.add_argument(
+        "--offline", action="store_true", help="answer from the database only, never the Hub"
+    )
+    digest = sub.add_parser("digest", help="print this week's digest and regional scoreboard")
+    digest.add_argument(
+        "--days",
+        type=_days,
+        default=7,
+        metavar="N",
+        help=f"cover the last N days instead of 7 (1 to {MAX_DIGEST_DAYS})",
+    )
+    digest.add_argument("--json", action="store_true", help="print one JSON object")
     labs = sub.add_parser("labs", help="list tracked labs, optionally of one country")
     labs.add_argument("country", nargs="*", help="ISO code or name: CN, china, us, france …")
-    labs.add_argument("--json", action="store_true")
-    sub.add_parser("demo", help="an offline run over a bundled sample week: no tokens, no network")
+    labs.add_argument("--json", action="store_true", help="print a JSON list")
+    sub.add_parser("demo", help="replay a bundled sample week offline: no tokens, no network")
     return parser
 
 
-def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
-    out = out or sys.stdout
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """Run one command; returns the exit code (the console script passes it to exit)."""
+    out = out or _tolerant(sys.stdout)
+    err = err or _tolerant(sys.stderr)
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse has printed the usage and what was wrong
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     if args.command is None:
         parser.print_help(out)
         return EXIT_USAGE
-    if args.command == "demo":
-        from bot.demo import run_demo
+    try:
+        if args.command == "demo":
+            from bot.demo import run_demo
 
-        return run_demo(out)
+            return run_demo(out)
+        return _run_configured(args, out, err)
+    except KeyboardInterrupt:
+        print("radar: interrupted", file=err)
+        return EXIT_INTERRUPTED
+
+
+def _run_configured(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         settings = load_settings()
+        level = _log_level(settings, serving=args.command == "serve")
     except ConfigError as exc:
-        print(f"radar: {exc}", file=sys.stderr)
+        print(f"radar: {str(exc).replace('Value error, ', '')}", file=err)
         return EXIT_USAGE
     from bot.logs import setup_logging
 
-    setup_logging(settings.log_level, _secrets(settings))
+    setup_logging(level, _secrets(settings), stream=err)
     try:
         if args.command == "serve":
             from bot.serve import serve
 
             return serve(settings)
-        return _run_core_command(args, settings, out)
+        return _run_core_command(args, settings, out, err)
     except StoreError as exc:
-        print(f"radar: {exc}", file=sys.stderr)
+        print(f"radar: {exc}", file=err)
         return EXIT_ERROR
-    except KeyboardInterrupt:
-        return 130
 
 
-def _run_core_command(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+def _log_level(settings: Settings, *, serving: bool) -> str:
+    """The Slack app logs at LOG_LEVEL; one-shot commands keep the terminal for results
+    and only show warnings, unless LOG_LEVEL=DEBUG asks for everything."""
+    level = settings.log_level.strip().upper()
+    if level not in LOG_LEVELS:
+        choices = ", ".join(LOG_LEVELS)
+        raise ConfigError(f"invalid LOG_LEVEL: {settings.log_level!r} is not one of {choices}")
+    if serving or level == "DEBUG":
+        return level
+    return "WARNING" if LOG_LEVELS.index(level) < LOG_LEVELS.index("WARNING") else level
+
+
+def _run_core_command(
+    args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO
+) -> int:
     from bot.runtime import build_core
 
-    progress = _progress_printer() if args.command == "poll" and not args.json else None
+    country: str | None = None
+    if args.command == "labs":
+        country, problem = _country_filter(args.country)
+        if problem:
+            print(problem, file=err)
+            return EXIT_USAGE
+    if args.command == "model" and not " ".join(args.query).strip():
+        print("radar: give a repo id or some words, e.g. `radar model qwen3 8b`", file=err)
+        return EXIT_USAGE
+
+    progress = _progress_printer(err) if args.command == "poll" and not args.json else None
     core = build_core(settings, progress=progress)
     try:
         if args.command == "poll":
-            return _poll(core, args.json, out)
+            return _poll(core, args.json, out, err)
         if args.command == "model":
-            return _model(core, " ".join(args.query), args.json, args.offline, out)
+            return _model(core, " ".join(args.query).strip(), args, out, err)
         if args.command == "digest":
-            digest = build_digest(core.store, now=core.clock(), days=args.days)
-            if args.json:
-                print(json.dumps(_digest_json(digest)), file=out)
-            else:
-                print(digest_text(digest), file=out)
-            return EXIT_OK
-        if args.command == "labs":
-            return _labs(core, " ".join(args.country), args.json, out)
+            return _digest(core, args.days, args.json, out)
+        return _labs(core, country, args.json, out)
     finally:
         core.close()
-    return EXIT_USAGE
 
 
-def _poll(core, as_json: bool, out: TextIO) -> int:
+# ----------------------------------------------------------------------------- poll
+
+
+def _poll(core: Core, as_json: bool, out: TextIO, err: TextIO) -> int:
+    from bot.textview import event_json, event_text, filtered_counts, filtered_text, plural
+
+    known = {record.key for record in core.store.models.values()}
     report = core.tracker.poll_cycle()
     for event in report.events:
         if as_json:
@@ -110,89 +180,127 @@ def _poll(core, as_json: bool, out: TextIO) -> int:
         else:
             print(event_text(event, core.service.members(event.release)), file=out)
             print(file=out)
-    if not as_json:
-        summary = (
-            f"{report.status}: {report.new_repos} new repos, {len(report.events)} release events"
+    if report.errors:
+        failed = list(report.errors.items())
+        shown = "; ".join(f"{source}: {error}" for source, error in failed[:MAX_ERRORS_SHOWN])
+        more = (
+            f" (+{len(failed) - MAX_ERRORS_SHOWN} more)" if len(failed) > MAX_ERRORS_SHOWN else ""
         )
-        if report.bootstrapped:
-            summary += f"; first look at {len(report.bootstrapped)} sources recorded silently"
-        print(summary, file=out)
-        for source, error in report.errors.items():
-            print(f"  {source}: {error}", file=sys.stderr)
-    return EXIT_OK if report.status != "failed" else EXIT_ERROR
-
-
-def _model(core, query: str, as_json: bool, offline: bool, out: TextIO) -> int:
-    query = query.strip()
-    if not query:
         print(
-            "radar: give a repo id or some words, e.g. `radar model deepseek r1`", file=sys.stderr
+            f"radar: {len(failed)} of {report.sources} Hub listings failed: {shown}{more}",
+            file=err,
         )
-        return EXIT_USAGE
-    try:
-        lookup = core.service.lookup_model(query, use_hub=not offline)
-    except SourceError as exc:  # pragma: no cover - lookup_model already degrades
-        print(f"radar: the Hub could not be asked: {exc}", file=sys.stderr)
-        return EXIT_ERROR
     if as_json:
-        print(json.dumps(model_json(lookup)), file=out)
-    else:
-        print(model_text(lookup), file=out)
-    return EXIT_OK if lookup.found else EXIT_ERROR
+        return EXIT_ERROR if report.status == "failed" else EXIT_OK
+
+    fresh = [record for record in core.store.models.values() if record.key not in known]
+    history = len(fresh) - report.new_repos
+    created = sum(1 for event in report.events if event.kind == "new_release")
+    updated = len(report.events) - created
+    if report.bootstrapped:
+        print(
+            f"First look at {plural(len(report.bootstrapped), 'lab namespace')}: "
+            f"{plural(history, 'existing repo')} recorded silently, no alerts for history. "
+            "The next poll reports what is new.",
+            file=out,
+        )
+    print(
+        f"Poll {report.status}: {plural(report.new_repos, 'new repo')}, "
+        f"{plural(created, 'new release')}, {plural(updated, 'updated release')}.",
+        file=out,
+    )
+    counts = filtered_counts(record for record in fresh if record.first_seen >= report.started_at)
+    if counts:
+        print(filtered_text(counts, indent=""), file=out)
+    return EXIT_ERROR if report.status == "failed" else EXIT_OK
 
 
-def _labs(core, country_text: str, as_json: bool, out: TextIO) -> int:
-    from bot.radar.labs import parse_country
-
-    country = None
-    if country_text:
-        country = parse_country(country_text)
-        if country is None:
-            print(
-                f"radar: `{country_text}` is not a country I know (try CN, US, FR, china)",
-                file=sys.stderr,
-            )
-            return EXIT_USAGE
-    labs = core.registry.labs(country)
-    if as_json:
-        print(json.dumps([lab.model_dump(mode="json") for lab in labs]), file=out)
-    else:
-        print(labs_text(labs), file=out)
-    return EXIT_OK
-
-
-def _digest_json(digest) -> dict:
-    return {
-        "period_start": digest.period_start.isoformat(),
-        "period_end": digest.period_end.isoformat(),
-        "releases": {
-            region.value: [r.id for r in releases]
-            for region, releases in digest.releases_by_region.items()
-        },
-        "scoreboard": [
-            {
-                "region": s.region.value,
-                "releases": s.releases,
-                "downloads": s.downloads,
-                "release_share": s.release_share,
-                "download_share": s.download_share,
-                "top_release": s.top_release.id if s.top_release else None,
-            }
-            for s in digest.scoreboard.regions
-        ],
-        "most_adopted": [{"release_id": r.id, "downloads": d} for r, d in digest.most_adopted],
-    }
-
-
-def _progress_printer():
-    if not sys.stderr.isatty():
+def _progress_printer(err: TextIO) -> Callable[[int, int], None] | None:
+    """`polling 12/81 sources…` on one rewritten line, only when a person is watching."""
+    isatty = getattr(err, "isatty", None)
+    if isatty is None or not isatty():
         return None
 
     def show(done: int, total: int) -> None:
         end = "\n" if done == total else ""
-        print(f"\rpolling {done}/{total} sources…", end=end, file=sys.stderr, flush=True)
+        print(f"\rpolling {done}/{total} Hub listings…", end=end, file=err, flush=True)
 
     return show
+
+
+# ---------------------------------------------------------------------------- model
+
+
+def _model(core: Core, query: str, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from bot.textview import model_json, model_text
+
+    try:
+        lookup = core.service.lookup_model(query, use_hub=not args.offline)
+    except SourceError as exc:  # lookup_model degrades on its own; this is a safety net
+        print(f"radar: the Hub could not be asked: {exc}", file=err)
+        return EXIT_ERROR
+    if args.json:
+        print(json.dumps(model_json(lookup)), file=out)
+    else:
+        print(model_text(lookup, hub_url=core.settings.hf_endpoint), file=out)
+    return EXIT_OK if lookup.found else EXIT_ERROR
+
+
+# --------------------------------------------------------------------------- digest
+
+
+def _digest(core: Core, days: int, as_json: bool, out: TextIO) -> int:
+    from bot.radar.digest import build_digest
+    from bot.textview import digest_json, digest_text
+
+    digest = build_digest(core.store, now=core.clock(), days=days)
+    if as_json:
+        print(json.dumps(digest_json(digest)), file=out)
+    else:
+        print(digest_text(digest, core.service.members), file=out)
+    return EXIT_OK
+
+
+# ----------------------------------------------------------------------------- labs
+
+
+def _country_filter(words: Sequence[str]) -> tuple[str | None, str | None]:
+    """(ISO code or None for all labs, error message or None)."""
+    from bot.radar.labs import parse_country
+
+    text = " ".join(words).strip()
+    if not text:
+        return None, None
+    code = parse_country(text)
+    if code is None:
+        return None, (
+            f"radar: `{text}` is not a country I know; try an ISO code or a name, "
+            "e.g. `radar labs CN`, `radar labs france`, `radar labs united states`"
+        )
+    return code, None
+
+
+def _labs(core: Core, country: str | None, as_json: bool, out: TextIO) -> int:
+    from bot.textview import labs_json, labs_text
+
+    labs = core.registry.labs(country)
+    if as_json:
+        print(json.dumps(labs_json(labs)), file=out)
+    else:
+        print(labs_text(labs, country), file=out)
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------- plumbing
+
+
+def _tolerant(stream: TextIO) -> TextIO:
+    """Flags and arrows must not crash a console whose encoding lacks them."""
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None:
+        with contextlib.suppress(ValueError, OSError):
+            reconfigure(errors="replace")
+    return stream
 
 
 def _secrets(settings: Settings) -> list[str]:

@@ -4,6 +4,11 @@
 index normalises ids to lower-case words (`qwen qwen3 32b`) and asks rapidfuzz for the
 closest ones; ties are broken in favour of notable and widely downloaded models, which
 is what a person asking about "deepseek r1" almost always means.
+
+A candidate must also contain every word of the query (see `_covers`): fuzzy scores alone
+rate "lumen r1" close to "DeepSeek-R1" and "glm 4.6" close to "GLM-4.5", and answering
+with a different model is worse than asking the Hub. Numbers must match exactly, since
+they are what tells versions and sizes apart; longer plain words may carry a typo.
 """
 
 from __future__ import annotations
@@ -20,11 +25,54 @@ from bot.radar.models import ModelRecord
 
 _SEPARATORS = re.compile(r"[\s/_\-.:]+")
 MIN_SCORE = 62.0
+TYPO_MIN_RATIO = 80.0
+TYPO_MIN_LENGTH = 4
+# Words people add to a query that many repo names leave out ("qwen3 32b instruct").
+OPTIONAL_WORDS = frozenset({"instruct", "chat", "it", "hf", "model", "base"})
 
 
 def normalise(text: str) -> str:
     """Lower-case words: `Qwen/Qwen3-32B` -> `qwen qwen3 32b`."""
     return _SEPARATORS.sub(" ", text.lower()).strip()
+
+
+@dataclass(frozen=True)
+class _Words:
+    """One id's words, and the same words run together for queries like "llama4"."""
+
+    words: tuple[str, ...]
+    joined: str
+    starts: tuple[int, ...]
+
+    @classmethod
+    def of(cls, text: str) -> _Words:
+        words = tuple(normalise(text).split())
+        starts: list[int] = []
+        offset = 0
+        for word in words:
+            starts.append(offset)
+            offset += len(word)
+        return cls(words, "".join(words), tuple(starts))
+
+
+def _covers(query_words: list[str], candidate: _Words) -> bool:
+    """Every query word starts at a word boundary of the candidate (possibly running into
+    the next words), or, for plain words of 4+ letters, is a near-spelling of one."""
+    for word in query_words:
+        if word in OPTIONAL_WORDS:
+            continue
+        if word in candidate.joined and any(
+            candidate.joined.startswith(word, start) for start in candidate.starts
+        ):
+            continue
+        if (
+            word.isalpha()
+            and len(word) >= TYPO_MIN_LENGTH
+            and any(fuzz.ratio(word, other) >= TYPO_MIN_RATIO for other in candidate.words)
+        ):
+            continue
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -50,48 +98,49 @@ class ModelIndex:
         self._version = version
         self._lock = threading.Lock()
         self._built_for: object = object()
-        self._ids: dict[str, str] = {}  # lower id -> id
-        self._choices: list[str] = []
-        self._keys: list[str] = []
+        # (lower id, normalised id, words), replaced as a whole so a rebuild during a
+        # search never pairs one model's key with another's words.
+        self._entries: tuple[tuple[str, str, _Words], ...] = ()
 
-    def _ensure(self) -> None:
+    def _ensure(self) -> tuple[tuple[str, str, _Words], ...]:
         version = self._version()
         if version == self._built_for:
-            return
+            return self._entries
         with self._lock:
-            if version == self._built_for:
-                return
-            records = self._records()
-            self._ids = {r.id.lower(): r.id for r in records}
-            self._keys = [r.id.lower() for r in records]
-            self._choices = [normalise(r.id) for r in records]
-            self._built_for = version
+            if version != self._built_for:
+                self._entries = tuple(
+                    (r.id.lower(), normalise(r.id), _Words.of(r.id)) for r in self._records()
+                )
+                self._built_for = version
+            return self._entries
 
     def search(
         self, query: str, lookup: Callable[[str], ModelRecord | None], *, limit: int = 4
     ) -> list[Match]:
         """Best matches first; an exact id (any case) always wins with score 100."""
-        self._ensure()
+        entries = self._ensure()
         wanted = query.strip().lower()
         if not wanted:
             return []
         matches: list[Match] = []
-        exact = lookup(wanted) if wanted in self._ids else None
+        exact = lookup(wanted)
         if exact is not None:
             matches.append(Match(exact, 100.0))
         needle = normalise(query)
         if not needle:
             return matches
+        query_words = needle.split()
+        covering = {key: choice for key, choice, words in entries if _covers(query_words, words)}
         candidates = process.extract(
             needle,
-            self._choices,
+            covering,
             scorer=fuzz.WRatio,
             limit=max(limit * 5, 20),
             score_cutoff=MIN_SCORE,
         )
         scored: list[Match] = []
-        for _choice, score, position in candidates:
-            record = lookup(self._keys[position])
+        for _choice, score, key in candidates:
+            record = lookup(key)
             if record is None or (exact is not None and record.id == exact.id):
                 continue
             scored.append(Match(record, float(score) + _popularity_bonus(record, needle)))

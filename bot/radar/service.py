@@ -15,10 +15,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.radar.facts import record_from_repo
+from bot.radar.facts import base_model_relations, record_from_repo
 from bot.radar.filters import matches
 from bot.radar.labs import LabRegistry
-from bot.radar.models import Filters, Lab, ModelRecord, Release, utcnow
+from bot.radar.models import Filters, HubRepo, Lab, ModelRecord, Release, utcnow
 from bot.radar.policy import NotabilityPolicy
 from bot.radar.ports import HubSource, SourceError, SourceNotFound
 from bot.radar.search import ModelIndex, normalise
@@ -108,7 +108,9 @@ class RadarService:
                 hub_lookup.alternatives = [m.record.id for m in matches_[:3]]
                 return hub_lookup
             if best is not None:
-                return self._complete(query, best.record, [m.record.id for m in matches_[1:4]])
+                closest = self._complete(query, best.record, [m.record.id for m in matches_[1:4]])
+                closest.hub_error = hub_lookup.hub_error
+                return closest
             hub_lookup.alternatives = self.suggestions(query)
             return hub_lookup
         if best is not None:
@@ -137,10 +139,10 @@ class RadarService:
             if _looks_like_repo_id(query):
                 repo = self.hub.get_repo(query)
             else:
-                hits = self.hub.search(normalise(query).replace(" ", "-"), limit=5)
+                hits = self.hub.search(_hub_search_text(query), limit=5)
                 if not hits:
                     return ModelLookup(query=query, record=None)
-                hits.sort(key=lambda r: -(r.downloads or 0))
+                hits.sort(key=lambda r: (_is_derivative(r), -(r.downloads or 0)))
                 repo = self.hub.get_repo(hits[0].id)
         except SourceNotFound:
             return ModelLookup(query=query, record=None)
@@ -210,6 +212,20 @@ class RadarService:
 
 def _looks_like_repo_id(text: str) -> bool:
     return REPO_ID.match(text.strip()) is not None
+
+
+def _hub_search_text(query: str) -> str:
+    """The Hub matches a substring of the id: "qwen3.7 122b" -> "qwen3.7-122b".
+
+    Dots stay (they are part of versions); spaces become the dashes repo names use.
+    """
+    return "-".join(query.lower().split())
+
+
+def _is_derivative(repo: HubRepo) -> bool:
+    """A declared base model in another namespace: a reupload or fine-tune, not the model."""
+    owner = repo.author.lower()
+    return any(base.split("/", 1)[0].lower() != owner for base in base_model_relations(repo))
 
 
 def _rejections(verdict: object) -> list[str]:

@@ -66,6 +66,7 @@ class _Fetched:
     """The network results of one cycle, gathered before the store is touched."""
 
     listings: dict[str, list[HubRepo]] = field(default_factory=dict)  # namespace -> repos
+    listed_ids: set[str] = field(default_factory=set)  # lower ids seen in a lab listing
     trending: list[HubRepo] | None = None
     details: dict[str, HubRepo] = field(default_factory=dict)  # lower id -> detailed repo
     failed_details: set[str] = field(default_factory=set)  # lower ids to retry next cycle
@@ -163,6 +164,7 @@ class Tracker:
                     fetched.trending = repos
                 else:
                     fetched.listings[key] = repos or []
+                    fetched.listed_ids.update(repo.id.lower() for repo in repos or [])
         return fetched
 
     def _fetch_details(self, fetched: _Fetched) -> None:
@@ -216,12 +218,7 @@ class Tracker:
         tracked lab that only the trending list showed (see the module docstring)."""
         if _source_key(lab) not in lab_state:
             return True
-        if lab is None or repo.created_at is None:
-            return False
-        if any(
-            repo.id.lower() == listed.id.lower()
-            for listed in fetched.listings.get(lab.namespace, [])
-        ):
+        if lab is None or repo.created_at is None or repo.id.lower() in fetched.listed_ids:
             return False
         return now - repo.created_at > self.policy.config.breakout_window
 
