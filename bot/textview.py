@@ -157,9 +157,15 @@ def event_text(event: ReleaseEvent, members: Sequence[ModelRecord]) -> str:
     return "\n".join(lines)
 
 
+EVENT_JSON_KEYS = ("event", "release_id", "lab", "country", "title", "members", "reasons")
+"""The `poll --json` contract: every line has these keys (country null when unknown)."""
+EVENT_JSON_EXTRA_KEYS = ("lab_name", "region", "new_members", "breakout", "first_seen")
+"""Added for convenience: display name, region bucket, the repos this event added (all of
+them for a new release), whether it is a breakout, and when the radar first saw it."""
+
+
 def event_json(event: ReleaseEvent) -> dict[str, Any]:
-    """One `poll --json` line. Contract keys: event, release_id, lab, country, title,
-    members, reasons."""
+    """One `poll --json` line: `EVENT_JSON_KEYS`, then `EVENT_JSON_EXTRA_KEYS`."""
     release = event.release
     return {
         "event": event.kind,
@@ -233,21 +239,29 @@ MODEL_JSON_KEYS = (
     "gated", "downloads", "downloads_all_time", "likes", "notable", "reasons", "release_id",
     "members",
 )  # fmt: skip
+"""The `model --json` contract: always present, null where unknown (`members` and
+`reasons` are lists, empty when the model is in no release or has no recorded reason)."""
+MODEL_JSON_EXTRA_KEYS = (
+    "found", "query", "lab_name", "pipeline_tag", "openness", "first_seen", "children",
+    "alternatives", "from_hub",
+)  # fmt: skip
+"""Added for convenience; on a miss `found` is false, the contract keys are null (lists
+empty) and `suggestions` and `hub_error` (MODEL_MISS_KEYS) say what to try instead."""
+MODEL_MISS_KEYS = ("found", "query", "suggestions", "hub_error")
 
 
 def model_json(lookup: ModelLookup) -> dict[str, Any]:
-    """`model --json`: the contract keys always present (null where unknown), then extras.
+    """`model --json`: `MODEL_JSON_KEYS`, then `MODEL_JSON_EXTRA_KEYS` (see above).
 
-    A miss keeps the same keys (all null, empty lists) with `found: false` and suggestions,
-    so `jq .id` works on every answer.
+    A miss keeps the contract keys (null, lists empty) so `jq .id` works on every answer.
     """
     record = lookup.record
     if record is None:
-        empty: dict[str, Any] = dict.fromkeys(MODEL_JSON_KEYS)
-        empty.update(reasons=[], members=[], found=False, query=lookup.query)
-        empty["suggestions"] = list(lookup.alternatives)
-        empty["hub_error"] = lookup.hub_error
-        return empty
+        miss: dict[str, Any] = dict.fromkeys(MODEL_JSON_KEYS)
+        miss.update(reasons=[], members=[], found=False, query=lookup.query)
+        miss["suggestions"] = list(lookup.alternatives)
+        miss["hub_error"] = lookup.hub_error
+        return miss
     return {
         "id": record.id,
         "lab": record.lab or record.author,
@@ -324,7 +338,7 @@ def model_text(lookup: ModelLookup, *, hub_url: str = DEFAULT_HUB_URL) -> str:
             )
         )
         if lookup.siblings:
-            shown = [m.id for m in _by_size(lookup.siblings)[:6]]
+            shown = [m.name for m in _by_size(lookup.siblings)[:4]]
             more = len(lookup.siblings) - len(shown)
             lines.append(_row("", "with " + ", ".join(shown) + (f" +{more} more" if more else "")))
     reasons = "; ".join(record.reasons) or "no reason recorded"
@@ -333,7 +347,7 @@ def model_text(lookup: ModelLookup, *, hub_url: str = DEFAULT_HUB_URL) -> str:
     if lookup.from_hub:
         lines.append("  (looked up on the Hub just now; the radar has not recorded this repo)")
     if lookup.alternatives:
-        lines.append("  did you mean: " + ", ".join(lookup.alternatives))
+        lines.append(_row("similar", ", ".join(lookup.alternatives)))
     return "\n".join(lines)
 
 
