@@ -100,7 +100,9 @@ class RadarService:
         query = query.strip()
         matches_ = self.index.search(query, self.store.models.get, limit=4)
         best = matches_[0] if matches_ else None
-        if best is not None and (best.score >= 100 or not _looks_like_repo_id(query)):
+        # Fuzzy scores plus the popularity bonus can pass 100: compare ids for "exact".
+        exact = best is not None and best.record.id.lower() == query.lower()
+        if best is not None and (exact or not _looks_like_repo_id(query)):
             return self._complete(query, best.record, [m.record.id for m in matches_[1:4]])
         if use_hub and self.hub is not None:
             hub_lookup = self._lookup_on_hub(query)
