@@ -56,9 +56,11 @@ class CycleReport:
 
     @property
     def status(self) -> str:
+        """ok, degraded (some sources or detail calls failed) or failed (every source)."""
         if not self.errors:
             return "ok"
-        return "failed" if len(self.errors) >= self.sources else "degraded"
+        failed_sources = [key for key in self.errors if not key.startswith("detail ")]
+        return "failed" if len(failed_sources) >= self.sources else "degraded"
 
 
 @dataclass
@@ -115,6 +117,8 @@ class Tracker:
             fetched = self._fetch_listings(namespaces)
             self._fetch_details(fetched)
             report.errors = dict(fetched.errors)
+            for repo_id in sorted(fetched.failed_details):
+                report.errors[f"detail {repo_id}"] = "detail call failed; retried next cycle"
             report.detail_calls = len(fetched.details) + len(fetched.failed_details)
             with self.store.lock:
                 self._apply(fetched, report)
