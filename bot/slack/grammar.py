@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.radar.channels import WEEKDAYS
 from bot.radar.filters import FilterError, parse_filters
 from bot.radar.labs import LabRegistry, parse_country
 from bot.radar.models import Filters
@@ -22,6 +21,7 @@ NAMESPACE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,95}$")
 DURATION = re.compile(r"^(\d{1,4})\s*(m|min|h|d|w)$", re.IGNORECASE)
 HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 STATS_WINDOWS = {"7d": 7, "30d": 30, "90d": 90}
+WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MAX_MUTE = timedelta(days=365)
 
 
@@ -259,6 +259,18 @@ def _unmute(args: list[str], registry: LabRegistry) -> UnmuteLab:
     return UnmuteLab(org=lab.namespace if lab else org)
 
 
+def _weekday(text: str) -> int | None:
+    """Monday is 0. Any start of a day's name from three letters ("tue", "Thurs") counts,
+    so "monkey" is not read as Monday."""
+    word = text.lower()
+    if len(word) < 3:
+        return None
+    for index, name in enumerate(WEEKDAY_NAMES):
+        if name.startswith(word):
+            return index
+    return None
+
+
 def _digest(args: list[str], _registry: LabRegistry) -> DigestNow | DigestWeekly | DigestOff:
     mode = args[0].lower() if args else ""
     if mode == "now" and len(args) == 1:
@@ -266,8 +278,8 @@ def _digest(args: list[str], _registry: LabRegistry) -> DigestNow | DigestWeekly
     if mode == "off" and len(args) == 1:
         return DigestOff()
     if mode == "weekly" and 3 <= len(args) <= 4:
-        day = args[1].lower()[:3]
-        if day not in WEEKDAYS:
+        day = _weekday(args[1])
+        if day is None:
             raise UsageError(f"`{args[1]}` is not a day of the week.", USAGE["digest"])
         time_match = HHMM.match(args[2])
         if not time_match:
@@ -282,9 +294,7 @@ def _digest(args: list[str], _registry: LabRegistry) -> DigestNow | DigestWeekly
                     "for example Europe/Paris, America/New_York, Asia/Shanghai, UTC",
                 ) from None
         hour, minute = int(time_match.group(1)), int(time_match.group(2))
-        return DigestWeekly(
-            weekday=WEEKDAYS.index(day), time=f"{hour:02d}:{minute:02d}", timezone=timezone
-        )
+        return DigestWeekly(weekday=day, time=f"{hour:02d}:{minute:02d}", timezone=timezone)
     raise UsageError("I did not understand that digest setting.", USAGE["digest"])
 
 

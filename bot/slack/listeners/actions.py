@@ -41,8 +41,15 @@ def share_model(ack: Ack, body: dict, respond: Respond, radar: SlackRadar) -> No
     with answering_errors(respond):
         lookup = radar.core.service.lookup_model(_value(body))
         if lookup.record is None:
-            respond(**error_message("That model is no longer available."), replace_original=False)
+            respond(
+                **error_message("That model is no longer available."),
+                response_type="ephemeral",
+                replace_original=False,
+            )
             return
+        # The public copy is the card alone: "did you mean" buttons would let anyone in the
+        # channel replace the shared message with another model's card.
+        lookup.alternatives = []
         payload = lookup_payload(lookup, radar, shareable=False)
         respond(**payload, response_type="in_channel", replace_original=False)
 
@@ -63,7 +70,11 @@ def release_details(ack: Ack, body: dict, respond: Respond, radar: SlackRadar) -
         release = radar.core.store.releases.get(_value(body))
         members = service.members(release)
         if release is None or not members:
-            respond(**error_message("I no longer have that release."), replace_original=False)
+            respond(
+                **error_message("I no longer have that release."),
+                response_type="ephemeral",
+                replace_original=False,
+            )
             return
         lead = max(members, key=lambda m: (m.params_total or 0, m.downloads))
         lab = radar.core.registry.resolve(release.lab)
@@ -85,7 +96,11 @@ def mute_lab(ack: Ack, body: dict, respond: Respond, radar: SlackRadar) -> None:
         lab = _value(body)
         channel = _channel(body)
         if not lab or not channel:
-            respond(**error_message("I could not tell which lab to mute."), replace_original=False)
+            respond(
+                **error_message("I could not tell which lab to mute."),
+                response_type="ephemeral",
+                replace_original=False,
+            )
             return
         user = (body.get("user") or {}).get("id")
         radar.core.channels.mute(channel, lab, None, user)
