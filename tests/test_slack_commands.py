@@ -137,11 +137,6 @@ def test_model_free_text_finds_the_best_match(world: SlackWorld, query: str, exp
     assert reply.text.startswith(f"{expected}: ")
 
 
-@pytest.mark.xfail(
-    reason="bot/radar/search.py keeps only the top 20 raw fuzzy scores before the notability "
-    "bonus; 40 tied third-party copies push the lab's own repo out of that pool",
-    strict=False,
-)
 def test_model_free_text_prefers_the_labs_repo_over_its_flood_of_copies(
     world: SlackWorld,
 ) -> None:

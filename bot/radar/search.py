@@ -135,8 +135,8 @@ class ModelIndex:
             needle,
             covering,
             scorer=fuzz.WRatio,
-            limit=max(limit * 5, 20),
-            score_cutoff=MIN_SCORE,
+            limit=None,  # rank every covering id: a flood of equal-scoring copies must not
+            score_cutoff=MIN_SCORE,  # push the lab's own repo out before popularity counts
         )
         scored: list[Match] = []
         for _choice, score, key in candidates:
@@ -150,8 +150,9 @@ class ModelIndex:
 
 
 def _popularity_bonus(record: ModelRecord, needle: str) -> float:
-    """Up to ~8 points: notable releases and downloads break near-ties, never big gaps."""
+    """Up to ~10 points: a tracked lab's own and notable repos, then downloads, break ties."""
     bonus = 3.0 if record.notable else 0.0
+    bonus += 2.0 if record.lab is not None else 0.0
     bonus += min(4.0, math.log10(record.downloads + 1) / 2)
     if normalise(record.name) == needle:
         bonus += 5.0
