@@ -8,7 +8,7 @@ import re
 from slack_bolt import Ack, App, Respond
 
 from bot.slack.context import SlackRadar
-from bot.slack.listeners.commands import answering_errors, lookup_payload
+from bot.slack.listeners.commands import lookup_payload
 from bot.slack.mrkdwn import escape
 from bot.slack.render import error_message, model_card
 
@@ -38,77 +38,89 @@ def _channel(body: dict) -> str:
 def share_model(ack: Ack, body: dict, respond: Respond, radar: SlackRadar) -> None:
     """Post the card the user was looking at, publicly, in the channel."""
     ack()
-    with answering_errors(respond):
-        lookup = radar.core.service.lookup_model(_value(body))
-        if lookup.record is None:
-            respond(
-                **error_message("That model is no longer available."),
-                response_type="ephemeral",
-                replace_original=False,
-            )
-            return
-        # The public copy is the card alone: "did you mean" buttons would let anyone in the
-        # channel replace the shared message with another model's card.
-        lookup.alternatives = []
-        payload = lookup_payload(lookup, radar, shareable=False)
-        respond(**payload, response_type="in_channel", replace_original=False)
+    radar.after_ack(respond, lambda: _share_model(body, respond, radar))
+
+
+def _share_model(body: dict, respond: Respond, radar: SlackRadar) -> None:
+    lookup = radar.core.service.lookup_model(_value(body))
+    if lookup.record is None:
+        respond(
+            **error_message("That model is no longer available."),
+            response_type="ephemeral",
+            replace_original=False,
+        )
+        return
+    # The public copy is the card alone: "did you mean" buttons would let anyone in the
+    # channel replace the shared message with another model's card.
+    lookup.alternatives = []
+    payload = lookup_payload(lookup, radar, shareable=False)
+    respond(**payload, response_type="in_channel", replace_original=False)
 
 
 def show_alternative(ack: Ack, body: dict, respond: Respond, radar: SlackRadar) -> None:
     """A "did you mean" choice replaces the card with the chosen model's."""
     ack()
-    with answering_errors(respond):
-        lookup = radar.core.service.lookup_model(_value(body))
-        respond(**lookup_payload(lookup, radar), replace_original=True)
+    radar.after_ack(respond, lambda: _show_alternative(body, respond, radar))
+
+
+def _show_alternative(body: dict, respond: Respond, radar: SlackRadar) -> None:
+    lookup = radar.core.service.lookup_model(_value(body))
+    respond(**lookup_payload(lookup, radar), replace_original=True)
 
 
 def release_details(ack: Ack, body: dict, respond: Respond, radar: SlackRadar) -> None:
     """The card of a release's lead model, shown only to the person who asked."""
     ack()
-    with answering_errors(respond):
-        service = radar.core.service
-        release = radar.core.store.releases.get(_value(body))
-        members = service.members(release)
-        if release is None or not members:
-            respond(
-                **error_message("I no longer have that release."),
-                response_type="ephemeral",
-                replace_original=False,
-            )
-            return
-        lead = max(members, key=lambda m: (m.params_total or 0, m.downloads))
-        lab = radar.core.registry.resolve(release.lab)
-        payload = model_card(
-            lead,
-            lab_name=release.lab_name,
-            country=lab.country if lab else release.country,
-            release=release,
-            siblings=[m for m in members if m.id != lead.id],
-            alternatives=[],
-            hub_url=radar.hub_url,
+    radar.after_ack(respond, lambda: _release_details(body, respond, radar))
+
+
+def _release_details(body: dict, respond: Respond, radar: SlackRadar) -> None:
+    service = radar.core.service
+    release = radar.core.store.releases.get(_value(body))
+    members = service.members(release)
+    if release is None or not members:
+        respond(
+            **error_message("I no longer have that release."),
+            response_type="ephemeral",
+            replace_original=False,
         )
-        respond(**payload, response_type="ephemeral", replace_original=False)
+        return
+    lead = max(members, key=lambda m: (m.params_total or 0, m.downloads))
+    lab = radar.core.registry.resolve(release.lab)
+    payload = model_card(
+        lead,
+        lab_name=release.lab_name,
+        country=lab.country if lab else release.country,
+        release=release,
+        siblings=[m for m in members if m.id != lead.id],
+        alternatives=[],
+        hub_url=radar.hub_url,
+    )
+    respond(**payload, response_type="ephemeral", replace_original=False)
 
 
 def mute_lab(ack: Ack, body: dict, respond: Respond, radar: SlackRadar) -> None:
     ack()
-    with answering_errors(respond):
-        lab = _value(body)
-        channel = _channel(body)
-        if not lab or not channel:
-            respond(
-                **error_message("I could not tell which lab to mute."),
-                response_type="ephemeral",
-                replace_original=False,
-            )
-            return
-        user = (body.get("user") or {}).get("id")
-        radar.core.channels.mute(channel, lab, None, user)
-        text = (
-            f"Muted `{escape(lab)}` in this channel. "
-            f"`{radar.settings.radar_command} unmute {escape(lab)}` to hear from it again."
+    radar.after_ack(respond, lambda: _mute_lab(body, respond, radar))
+
+
+def _mute_lab(body: dict, respond: Respond, radar: SlackRadar) -> None:
+    lab = _value(body)
+    channel = _channel(body)
+    if not lab or not channel:
+        respond(
+            **error_message("I could not tell which lab to mute."),
+            response_type="ephemeral",
+            replace_original=False,
         )
-        respond(text=text, response_type="ephemeral", replace_original=False)
+        return
+    user = (body.get("user") or {}).get("id")
+    radar.core.channels.mute(channel, lab, None, user)
+    text = (
+        f"Muted `{escape(lab)}` in this channel. "
+        f"`{radar.settings.radar_command} unmute {escape(lab)}` to hear from it again."
+    )
+    respond(text=text, response_type="ephemeral", replace_original=False)
 
 
 def acknowledge_link(ack: Ack) -> None:

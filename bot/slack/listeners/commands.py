@@ -8,8 +8,7 @@ the ack becomes a friendly ephemeral reply and a log line, never silence.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -44,29 +43,17 @@ def register(app: App, *, model_command: str = "/model", radar_command: str = "/
     app.command(radar_command)(radar_command_handler)
 
 
-@contextmanager
-def answering_errors(respond: Respond) -> Iterator[None]:
-    """Whatever breaks after the ack, the user hears about it in words."""
-    try:
-        yield
-    except Exception:
-        log.exception("command failed")
-        respond(
-            **error_message(
-                "Sorry, something went wrong on my side while answering that.",
-                hint="Try again in a minute; the problem has been logged.",
-            ),
-            response_type="ephemeral",
-        )
-
-
 # ------------------------------------------------------------------- /model
 
 
 def model_command_handler(ack: Ack, command: dict, respond: Respond, radar: SlackRadar) -> None:
     ack()
-    with answering_errors(respond):
-        respond(**answer_model(command.get("text") or "", radar), response_type="ephemeral")
+    radar.after_ack(
+        respond,
+        lambda: respond(
+            **answer_model(command.get("text") or "", radar), response_type="ephemeral"
+        ),
+    )
 
 
 def answer_model(text: str, radar: SlackRadar) -> Payload:
@@ -110,8 +97,9 @@ def lookup_payload(lookup: ModelLookup, radar: SlackRadar, *, shareable: bool = 
 
 def radar_command_handler(ack: Ack, command: dict, respond: Respond, radar: SlackRadar) -> None:
     ack()
-    with answering_errors(respond):
-        respond(**answer_radar(command, radar), response_type="ephemeral")
+    radar.after_ack(
+        respond, lambda: respond(**answer_radar(command, radar), response_type="ephemeral")
+    )
 
 
 def answer_radar(command: dict, radar: SlackRadar) -> Payload:
