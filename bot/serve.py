@@ -8,7 +8,11 @@ container orchestrator can watch the poller.
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import uvicorn
 from slack_sdk.errors import SlackApiError
@@ -20,6 +24,25 @@ from bot.slack.app import build_slack
 from bot.slack.server import build_asgi
 
 log = logging.getLogger(__name__)
+
+
+class _GracefulServer(uvicorn.Server):
+    """uvicorn re-raises SIGTERM/SIGINT after its graceful shutdown, so a bot that already
+    stopped cleanly would still die by the signal (exit status -15). Here a handled signal
+    ends `serve` normally, with exit code 0, which is what supervisors expect."""
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        handled = (signal.SIGINT, signal.SIGTERM)
+        original = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
+        try:
+            yield
+        finally:
+            for sig, handler in original.items():
+                signal.signal(sig, handler)
 
 
 def missing_settings(settings: Settings) -> list[str]:
@@ -91,5 +114,5 @@ def serve(settings: Settings) -> int:
         lifespan="on",
         timeout_graceful_shutdown=30,
     )
-    uvicorn.Server(config).run()
+    _GracefulServer(config).run()
     return 0

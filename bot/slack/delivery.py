@@ -1,7 +1,8 @@
 """Drain the outbox into Slack: one top-level message per (channel, release), exactly once.
 
 The protocol for one row:
-1. mark it `posting` and commit (so a crash from here on is detectable);
+1. mark it `posting` with the members about to be shown, and commit (so a crash from
+   here on is detectable, and an adopted message can still be brought up to date);
 2. post (or, for an announced release that grew, edit the message and thread a reply);
 3. record the message `ts`, mark it `sent` and commit.
 
@@ -174,13 +175,18 @@ class Deliverer:
         if row.status == "posting":
             found = self._find_posted(row.channel_id, release.id, since=row.created_at)
             if found is not None:
-                self._save(row, status="sent", ts=found, posted_members=list(release.members))
+                # The row remembers which members the message was rendered with (rows
+                # written before it did fall back to today's members).
+                shown = row.posted_members or list(release.members)
+                row = self._save(row, status="sent", ts=found, posted_members=shown)
                 report.adopted += 1
+                if set(shown) != set(release.members):
+                    # Members joined between the crash and now: edit the adopted message.
+                    self._post_update(row, release, members, report)
                 return
-        row = self._save(row, status="posting")
+        row = self._save(row, status="posting", posted_members=list(release.members))
         payload = release_alert(release, members, hub_url=self.hub_url)
-        self._pace(row.channel_id)
-        response = self._call(
+        response = self._paced_call(
             self.client.chat_postMessage,
             channel=row.channel_id,
             text=payload["text"],
@@ -204,8 +210,7 @@ class Deliverer:
         assert row.ts is not None
         new_ids = [m for m in release.members if m not in set(row.posted_members)]
         payload = release_alert(release, members, hub_url=self.hub_url)
-        self._pace(row.channel_id)
-        self._call(
+        self._paced_call(
             self.client.chat_update,
             channel=row.channel_id,
             ts=row.ts,
@@ -215,9 +220,12 @@ class Deliverer:
         )
         if new_ids:
             wanted = {m.lower() for m in new_ids}
-            reply = release_update_reply(release, [m for m in members if m.id.lower() in wanted])
-            self._pace(row.channel_id)
-            self._call(
+            reply = release_update_reply(
+                release,
+                [m for m in members if m.id.lower() in wanted],
+                hub_url=self.hub_url,
+            )
+            self._paced_call(
                 self.client.chat_postMessage,
                 channel=row.channel_id,
                 thread_ts=row.ts,
@@ -279,15 +287,27 @@ class Deliverer:
             log.warning("cannot join %s: %s", channel_id, _error_code(exc))
             return False
 
-    def _pace(self, channel_id: str) -> None:
-        """At most one message per second per channel, as Slack asks."""
+    def _paced_call(self, method: Callable, **kwargs):
+        """A message call to one channel, at most one per `per_channel_interval` (Slack asks
+        for one message a second per channel).
+
+        The interval counts from when the previous call to the channel came back, not from
+        when it started: however slow a request or a store commit between two posts was,
+        Slack sees them at least one interval apart. A failed call counts too, so a retry
+        is paced like any other post.
+        """
+        channel_id = kwargs["channel"]
         with self._pace_lock:
             last = self._last_post.get(channel_id)
-            now = time.monotonic()
-            wait = 0.0 if last is None else last + self.per_channel_interval - now
-            self._last_post[channel_id] = now + max(wait, 0.0)
-        if wait > 0:
-            self.sleep(wait)
+        if last is not None:
+            wait = last + self.per_channel_interval - time.monotonic()
+            if wait > 0:
+                self.sleep(wait)
+        try:
+            return self._call(method, **kwargs)
+        finally:
+            with self._pace_lock:
+                self._last_post[channel_id] = time.monotonic()
 
     def _save(self, row: Delivery, **changes) -> Delivery:
         with self.store.lock:

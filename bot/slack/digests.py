@@ -25,6 +25,21 @@ from bot.store.base import Store
 log = logging.getLogger(__name__)
 
 METADATA_TYPE = "radar_digest"
+# Slack errors that retrying within the week cannot fix. The period is recorded as done
+# (with a log line), so the digest job does not try the channel again every minute.
+UNDELIVERABLE = frozenset(
+    {
+        "channel_not_found",
+        "is_archived",
+        "channel_is_archived",
+        "not_in_channel",
+        "method_not_supported_for_channel_type",
+        "restricted_action",
+        "invalid_auth",
+        "account_inactive",
+        "token_revoked",
+    }
+)
 
 
 @dataclass
@@ -91,7 +106,7 @@ class DigestPoster:
             if period is None:
                 continue
             result = self.post(schedule.channel_id, period=period)
-            if result.ok or result.error in {"channel_not_found", "is_archived", "invalid_auth"}:
+            if result.ok or result.error in UNDELIVERABLE:
                 # Recorded even on a permanent failure, so a dead channel is not retried
                 # every minute; the log line says what happened.
                 self.channels.mark_digest_sent(schedule.channel_id, period)

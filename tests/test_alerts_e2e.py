@@ -1,0 +1,602 @@
+"""Channel alerts end to end: the real bot, the Hub stand-in and the Slack stand-in over HTTP.
+
+Every test drives the bot the way production does (a poll finds repos on the Hub, the
+deliverer drains the outbox into Slack) and asserts on what people in the channel would see:
+how many messages, what they say, which buttons they carry, and what never happens (a second
+top-level message for one release, a ping, a message Slack would refuse).
+
+Slack's clock is tied to the bot's fake clock, as the two real clocks agree in production, so
+the deliverer's history lookups by time see the messages the stand-in recorded.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.radar.models import Delivery
+from bot.store import open_store
+from tests.doubles import hub_fixtures as fx
+from tests.doubles.hub_server import HubStandIn
+from tests.doubles.slack_server import SlackStandIn, find_broadcast_mentions
+from tests.harness import FakeClock, RadarHarness
+
+pytestmark = pytest.mark.e2e
+
+GENERAL = "C_GENERAL"
+PUBLIC_HUB = "https://huggingface.co"
+HOSTILE = "<!channel> <@U123> <https://evil.example|click> & Sons"
+_response_names = itertools.count(1)
+
+
+# ----------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture
+def fake_clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def slack(fake_clock: FakeClock) -> Iterator[SlackStandIn]:
+    with SlackStandIn(wall_clock=lambda: fake_clock.now.timestamp()) as server:
+        yield server
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "radar.json"
+
+
+@pytest.fixture
+def bot(
+    hub: HubStandIn, slack: SlackStandIn, db_path: Path, fake_clock: FakeClock
+) -> Iterator[RadarHarness]:
+    """A running bot that has already recorded the Hub's history without posting it."""
+    with RadarHarness(hub.url, slack.url, db_path, clock=fake_clock) as radar:
+        hub.add_many(fx.background(radar.clock.now, 10))
+        radar.poll_and_deliver()
+        assert slack.messages() == [], "the bootstrap poll must stay silent"
+        yield radar
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def radar_command(bot: RadarHarness, slack: SlackStandIn, text: str, channel: str = GENERAL) -> str:
+    """Run `/radar <text>` in a channel as a user would; returns what the bot answered."""
+    name = f"answer-{next(_response_names)}"
+    status, _body, _elapsed = bot.command(
+        "/radar", text, response_url=slack.response_url_for(name), channel_id=channel
+    )
+    assert status == 200
+    answers = slack.wait_for(lambda: slack.responses(name), timeout=5)
+    assert answers, f"no answer to /radar {text}"
+    return shown_text(answers[0])
+
+
+def shown_text(payload: Any) -> str:
+    """Every text a reader sees in a message or response: fallback and all block texts."""
+    found: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key == "text" and isinstance(item, str):
+                    found.append(item)
+                else:
+                    walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk({"text": payload.get("text"), "blocks": payload.get("blocks")})
+    return "\n".join(found)
+
+
+def top_level(slack: SlackStandIn, channel: str) -> list[dict[str, Any]]:
+    return [m for m in slack.messages(channel) if m["thread_ts"] is None]
+
+
+def replies(slack: SlackStandIn, channel: str, ts: str) -> list[dict[str, Any]]:
+    return [m for m in slack.messages(channel) if m["thread_ts"] == ts]
+
+
+def buttons(message: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        element["action_id"]: element
+        for block in message["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+    }
+
+
+def posts_to(slack: SlackStandIn, channel: str) -> int:
+    """chat.postMessage attempts for a channel, accepted or not."""
+    return sum(1 for call in slack.calls_to("chat.postMessage") if call.get("channel") == channel)
+
+
+def release_repo(bot: RadarHarness, repo_id: str, params_b: int, **extra: Any) -> dict[str, Any]:
+    """A tracked lab's new original model, published an hour before the bot's "now"."""
+    return fx.model_json(
+        repo_id,
+        created_at=bot.clock.now - timedelta(hours=1),
+        params=params_b * fx.B,
+        downloads=extra.pop("downloads", 5_000),
+        likes=extra.pop("likes", 300),
+        **extra,
+    )
+
+
+def publish(hub: HubStandIn, bot: RadarHarness, *repos: dict[str, Any]) -> None:
+    """Put repos on the Hub and let five minutes pass, as between two polls."""
+    hub.add_many(repos)
+    bot.clock.advance(minutes=5)
+
+
+def assert_nothing_slack_refused(slack: SlackStandIn) -> None:
+    assert slack.violations == []
+    assert find_broadcast_mentions(slack.messages()) == []
+
+
+# ---------------------------------------------------------------------- what an alert is
+
+
+def test_a_family_launch_is_one_alert_with_lab_flag_sizes_license_reasons_and_buttons(
+    hub: HubStandIn, slack: SlackStandIn, bot: RadarHarness
+) -> None:
+    bot.radar.deliverer.hub_url = PUBLIC_HUB  # links are only written for https pages
+    assert "Subscribed this channel" in radar_command(bot, slack, "subscribe")
+    radar_command(bot, slack, "subscribe region:us", channel="C_US")
+    radar_command(bot, slack, "subscribe", channel="C_QUIET")
+    assert "Muted `Qwen`" in radar_command(bot, slack, "mute Qwen", channel="C_QUIET")
+
+    family = fx.family_launch(bot.clock.now)
+    flagship_ids = [r["id"] for r in family if r["id"].endswith(("-122B-A10B", "-8B-Instruct"))]
+    publish(hub, bot, *family, *fx.derivative_flood(bot.clock.now, flagship_ids))
+    bot.poll_and_deliver()
+
+    alerts = slack.messages(GENERAL)
+    assert len(alerts) == 1, "a family of sizes and 40+ third-party copies is one alert"
+    alert = alerts[0]
+    text = shown_text(alert)
+    assert alert["text"].startswith("🇨🇳 New open-weight release from Qwen: Qwen3.7")
+    assert "13 models, 8B–122B" in alert["text"]
+    assert alert["blocks"][0]["text"]["text"] == "🇨🇳 Qwen: Qwen3.7"
+    assert "*New open-weight release* from *Qwen* · China" in text
+    assert "*License*\npermissive" in text
+    assert "<https://huggingface.co/Qwen/Qwen3.7-8B-Instruct|Qwen3.7-8B-Instruct> · 8B" in text
+    assert "Qwen3.7-122B-A10B> · 122B total / 10B active" in text
+    assert "Qwen3.7-35B-A3B-GGUF" in text
+    assert "*Why it's notable*" in text
+    assert "• tracked lab Qwen (CN)" in text
+    assert "• flagship family Qwen3.7" in text
+    for copier in ("unsloth", "bartowski", "mlx-community", "huihui-ai"):
+        assert copier not in text
+    controls = buttons(alert)
+    assert controls["release_details"]["text"]["text"] == "Model details"
+    assert controls["release_details"]["value"].startswith("qwen/qwen3.7@")
+    assert controls["mute_lab"]["text"]["text"] == "Mute Qwen"
+    assert controls["mute_lab"]["value"] == "Qwen"
+    assert alert["unfurl_links"] is False
+    assert alert["metadata"]["event_payload"]["release_id"] == controls["release_details"]["value"]
+
+    assert slack.messages("C_US") == [], "a region:us subscription does not hear about China"
+    assert slack.messages("C_QUIET") == [], "a channel that muted Qwen does not hear from it"
+    assert len(slack.messages()) == 1
+    assert_nothing_slack_refused(slack)
+
+
+def test_a_muted_lab_is_silenced_in_that_channel_only_and_other_labs_still_arrive(
+    hub: HubStandIn, slack: SlackStandIn, bot: RadarHarness
+) -> None:
+    radar_command(bot, slack, "subscribe")
+    radar_command(bot, slack, "subscribe", channel="C_OTHER")
+    publish(hub, bot, release_repo(bot, "Qwen/Qwen4-32B-Instruct", 32))
+    bot.poll_and_deliver()
+    alert = slack.messages(GENERAL)[0]
+
+    name = "mute-click"
+    status, _body, _elapsed = bot.click(
+        "mute_lab",
+        buttons(alert)["mute_lab"]["value"],
+        response_url=slack.response_url_for(name),
+        channel_id=GENERAL,
+        message_ts=alert["ts"],
+    )
+    assert status == 200
+    answer = slack.wait_for(lambda: slack.responses(name), timeout=5)
+    assert "Muted `Qwen` in this channel" in answer[0]["text"]
+
+    publish(
+        hub,
+        bot,
+        release_repo(bot, "Qwen/Qwen4-Coder-480B-A35B-Instruct", 480),
+        release_repo(bot, "openai/gpt-oss-2-200b", 200),
+    )
+    bot.poll_and_deliver()
+    general = [m["text"] for m in slack.messages(GENERAL)]
+    other = [m["text"] for m in slack.messages("C_OTHER")]
+    assert len(general) == 2, general
+    assert "from Qwen" in general[0] and "from OpenAI" in general[1]
+    assert len(other) == 3, "the mute was for #general only"
+    assert any("OpenAI" in t for t in other)
+
+
+def test_members_that_join_later_edit_the_alert_and_reply_in_its_thread(
+    hub: HubStandIn, slack: SlackStandIn, bot: RadarHarness
+) -> None:
+    radar_command(bot, slack, "subscribe")
+    family = fx.family_launch(bot.clock.now)
+    publish(hub, bot, *family[:6])  # the MoE sizes first
+    bot.poll_and_deliver()
+    [alert] = slack.messages(GENERAL)
+    assert "(6 models, 35B–122B)" in alert["text"]
+
+    publish(hub, bot, *family[6:])  # the dense sizes an hour later
+    report = bot.poll_and_deliver()
+    assert [event.kind for event in report.events] == ["release_updated"]
+
+    [edited] = top_level(slack, GENERAL)
+    assert edited["ts"] == alert["ts"], "never a second top-level message for one release"
+    assert edited["edited"] is not None
+    assert "(13 models, 8B–122B)" in edited["text"]
+    assert "Qwen3.7-27B-Thinking" in shown_text(edited)
+    [reply] = replies(slack, GENERAL, alert["ts"])
+    reply_text = shown_text(reply)
+    assert "*New in this release:*" in reply_text
+    for repo in family[6:]:
+        assert repo["id"].split("/", 1)[1] in reply_text
+    assert "Qwen3.7-122B-A10B-FP8" not in reply_text, "the reply lists only what is new"
+
+    bot.clock.advance(minutes=5)
+    bot.poll_and_deliver()
+    assert len(slack.messages(GENERAL)) == 2, "a quiet poll changes nothing"
+    assert len(slack.calls_to("chat.update")) == 1
+    assert_nothing_slack_refused(slack)
+
+
+def test_hostile_hub_text_is_shown_escaped_and_pings_nobody(
+    hub: HubStandIn, slack: SlackStandIn, bot: RadarHarness
+) -> None:
+    radar_command(bot, slack, "subscribe")
+    publish(
+        hub,
+        bot,
+        release_repo(
+            bot,
+            "Qwen/Qwen9-8B-Instruct",
+            8,
+            base_model=f"Qwen/Qwen9-Base {HOSTILE}",
+            relation="finetune",
+        ),
+    )
+    bot.poll_and_deliver()
+
+    [alert] = slack.messages(GENERAL)
+    text = shown_text(alert)
+    assert (
+        "built on the lab's own Qwen/Qwen9-Base &lt;!channel&gt; &lt;@U123&gt; "
+        "&lt;https://evil.example|click&gt; &amp; Sons" in text
+    )
+    for raw in ("<!channel>", "<@U123>", "<https://evil.example|click>", "& Sons"):
+        assert raw not in text
+    assert_nothing_slack_refused(slack)
+
+
+def test_a_release_with_sixty_five_members_posts_within_block_kit_limits(
+    hub: HubStandIn, slack: SlackStandIn, bot: RadarHarness
+) -> None:
+    radar_command(bot, slack, "subscribe")
+    sizes = range(1, 66)
+    huge = [
+        fx.model_json(
+            f"mistralai/Mistral-Colossal-2611-{size}B-Instruct-Long-Context-Preview-Edition",
+            created_at=bot.clock.now - timedelta(hours=2, minutes=size),
+            params=size * fx.B,
+            likes=50,
+        )
+        for size in sizes
+    ]
+    publish(hub, bot, *huge)
+    bot.poll_and_deliver()
+
+    [alert] = slack.messages(GENERAL)
+    assert "(65 models, 1B–65B)" in alert["text"]
+    assert len(alert["blocks"]) <= 50
+    members = next(b for b in alert["blocks"] if b.get("block_id") == "release_members")
+    assert len(members["text"]["text"]) <= 3000
+    assert "more models" in members["text"]["text"], "the rest is summarised, not cut off"
+    assert_nothing_slack_refused(slack)
+
+
+# ---------------------------------------------------------------- durable, exactly once
+
+
+def test_a_restart_resumes_alerts_that_were_queued_but_not_sent(
+    hub: HubStandIn, slack: SlackStandIn, db_path: Path, fake_clock: FakeClock
+) -> None:
+    with RadarHarness(hub.url, slack.url, db_path, clock=fake_clock) as first:
+        hub.add_many(fx.background(fake_clock.now, 10))
+        first.poll()
+        radar_command(first, slack, "subscribe")
+        publish(hub, first, *fx.family_launch(fake_clock.now))
+        first.poll()  # the release and its outbox row are committed; the bot stops here
+    assert slack.messages(GENERAL) == []
+
+    with RadarHarness(hub.url, slack.url, db_path, clock=fake_clock) as second:
+        assert second.drain().posted == 1
+        fake_clock.advance(minutes=5)
+        second.poll_and_deliver()
+
+    alerts = slack.messages(GENERAL)
+    assert len(alerts) == 1, "resumed once, and not again by later drains and polls"
+    assert "Qwen3.7" in alerts[0]["text"]
+
+
+@pytest.mark.parametrize("reached_slack", [True, False], ids=["posted", "never-posted"])
+def test_a_crash_between_posting_and_marking_never_posts_twice(
+    hub: HubStandIn,
+    slack: SlackStandIn,
+    db_path: Path,
+    fake_clock: FakeClock,
+    reached_slack: bool,
+) -> None:
+    family = fx.family_launch(fake_clock.now)
+    with RadarHarness(hub.url, slack.url, db_path, clock=fake_clock) as first:
+        hub.add_many(fx.background(fake_clock.now, 10))
+        first.poll()
+        radar_command(first, slack, "subscribe")
+        publish(hub, first, *family[:6])
+        first.poll_and_deliver()
+    [posted] = slack.messages(GENERAL)
+
+    # Rewind the outbox row to what a crash right after chat.postMessage leaves behind.
+    store = open_store(db_path)
+    [row] = [d for d in store.deliveries.values() if d.channel_id == GENERAL]
+    store.deliveries.put(row.model_copy(update={"status": "posting", "ts": None}))
+    store.commit()
+    store.close()
+    if not reached_slack:
+        slack.reset()  # the crash came before Slack accepted the message
+
+    with RadarHarness(hub.url, slack.url, db_path, clock=fake_clock) as second:
+        report = second.drain()
+        assert (report.adopted, report.posted) == ((1, 0) if reached_slack else (0, 1))
+        [alert] = slack.messages(GENERAL)
+        if reached_slack:
+            assert alert["ts"] == posted["ts"]
+        recorded: Delivery = second.core.store.deliveries.get(row.key)
+        assert (recorded.status, recorded.ts) == ("sent", alert["ts"])
+
+        publish(hub, second, *family[6:])
+        second.poll_and_deliver()
+    [edited] = top_level(slack, GENERAL)
+    assert edited["ts"] == alert["ts"], "later members edit the adopted message"
+    assert "(13 models, 8B–122B)" in edited["text"]
+    assert len(replies(slack, GENERAL, alert["ts"])) == 1
+
+
+def test_members_that_join_before_a_crashed_post_is_adopted_still_edit_the_alert(
+    hub: HubStandIn, slack: SlackStandIn, db_path: Path, fake_clock: FakeClock
+) -> None:
+    family = fx.family_launch(fake_clock.now)
+    with RadarHarness(hub.url, slack.url, db_path, clock=fake_clock) as first:
+        hub.add_many(fx.background(fake_clock.now, 10))
+        first.poll()
+        radar_command(first, slack, "subscribe")
+        publish(hub, first, *family[:6])
+        first.poll_and_deliver()
+    [posted] = slack.messages(GENERAL)
+    assert "(6 models, 35B–122B)" in posted["text"]
+
+    store = open_store(db_path)  # the crash: posted, never marked
+    [row] = [d for d in store.deliveries.values() if d.channel_id == GENERAL]
+    store.deliveries.put(row.model_copy(update={"status": "posting", "ts": None}))
+    store.commit()
+    store.close()
+
+    with RadarHarness(hub.url, slack.url, db_path, clock=fake_clock) as second:
+        publish(hub, second, *family[6:])  # the restart's first poll finds the dense sizes
+        second.poll()
+        report = second.drain()
+    assert (report.adopted, report.posted, report.updated) == (1, 0, 1)
+    [alert] = top_level(slack, GENERAL)
+    assert alert["ts"] == posted["ts"] and alert["edited"] is not None
+    assert "(13 models, 8B–122B)" in alert["text"]
+    [reply] = replies(slack, GENERAL, alert["ts"])
+    assert "Qwen3.7-27B-Thinking" in shown_text(reply)
+    assert "Qwen3.7-122B-A10B-FP8" not in shown_text(reply)
+
+
+# ------------------------------------------------------------------------ Slack failures
+
+
+def test_a_rate_limited_post_waits_retry_after_and_posts_once(
+    hub: HubStandIn, slack: SlackStandIn, bot: RadarHarness
+) -> None:
+    waits: list[float] = []
+    bot.radar.deliverer.sleep = waits.append
+    bot.radar.deliverer.per_channel_interval = 0.0
+    slack.retry_after = 3
+    radar_command(bot, slack, "subscribe")
+    slack.inject("429", method="chat.postMessage")
+    publish(hub, bot, release_repo(bot, "openai/gpt-oss-2-200b", 200))
+    bot.poll_and_deliver()
+
+    assert waits == [3.0]
+    assert len(slack.messages(GENERAL)) == 1
+    assert posts_to(slack, GENERAL) == 2
+
+
+def test_a_long_retry_after_defers_the_alert_instead_of_blocking(
+    hub: HubStandIn, slack: SlackStandIn, bot: RadarHarness
+) -> None:
+    bot.radar.deliverer.per_channel_interval = 0.0
+    slack.retry_after = 30
+    radar_command(bot, slack, "subscribe")
+    slack.inject("429", method="chat.postMessage")
+    publish(hub, bot, release_repo(bot, "openai/gpt-oss-2-200b", 200))
+    report = bot.poll_and_deliver()
+    assert report.events and slack.messages(GENERAL) == []
+
+    bot.clock.advance(seconds=29)
+    assert bot.drain().deferred == 0
+    assert posts_to(slack, GENERAL) == 1, "nothing is tried before Retry-After has passed"
+    bot.clock.advance(seconds=2)
+    assert bot.drain().posted == 1
+    assert len(slack.messages(GENERAL)) == 1
+
+
+def test_server_errors_are_retried_with_growing_backoff_then_posted_once(
+    hub: HubStandIn, slack: SlackStandIn, bot: RadarHarness
+) -> None:
+    waits: list[float] = []
+    bot.radar.deliverer.sleep = waits.append
+    bot.radar.deliverer.per_channel_interval = 0.0
+    radar_command(bot, slack, "subscribe")
+    slack.inject("503", method="chat.postMessage", times=2)
+    publish(hub, bot, release_repo(bot, "openai/gpt-oss-2-200b", 200))
+    bot.poll_and_deliver()
+    assert len(waits) == 2 and all(1.0 <= w <= 2.0 for w in waits), waits
+    assert len(slack.messages(GENERAL)) == 1
+
+    # A longer outage: each drain tries three times, then defers for longer and longer.
+    slack.inject("500", method="chat.postMessage", times=9)
+    publish(hub, bot, release_repo(bot, "mistralai/Mistral-Medium-4-Instruct", 70))
+    bot.poll()
+    delays: list[float] = []
+    for _outage_round in range(3):
+        assert bot.drain().deferred == 1
+        row = next(d for d in bot.core.store.deliveries.values() if d.status != "sent")
+        assert row.next_attempt_at is not None
+        delays.append((row.next_attempt_at - bot.clock.now).total_seconds())
+        bot.clock.now = row.next_attempt_at
+    assert 1 <= delays[0] <= 2 and 2 <= delays[1] <= 4 and 4 <= delays[2] <= 8, delays
+    assert bot.drain().posted == 1
+    texts = [m["text"] for m in slack.messages(GENERAL)]
+    assert len(texts) == 2 and "Mistral AI" in texts[1]
+
+
+def test_a_public_channel_the_bot_is_not_in_is_joined_then_posted_to(
+    hub: HubStandIn, slack: SlackStandIn, bot: RadarHarness
+) -> None:
+    slack.not_member.add("C_PUBLIC")
+    radar_command(bot, slack, "subscribe", channel="C_PUBLIC")
+    publish(hub, bot, release_repo(bot, "openai/gpt-oss-2-200b", 200))
+    bot.poll_and_deliver()
+
+    assert [c["channel"] for c in slack.calls_to("conversations.join")] == ["C_PUBLIC"]
+    assert len(slack.messages("C_PUBLIC")) == 1
+
+
+def _missing(slack: SlackStandIn, channel: str) -> None:
+    slack.missing_channels.add(channel)
+
+
+def _archived(slack: SlackStandIn, channel: str) -> None:
+    slack.archived_channels.add(channel)
+
+
+def _private_without_bot(slack: SlackStandIn, channel: str) -> None:
+    slack.private_channels.add(channel)
+    slack.not_member.add(channel)
+
+
+def _bad_token(slack: SlackStandIn, channel: str) -> None:
+    slack.inject("invalid_auth", method="chat.postMessage")
+
+
+@pytest.mark.parametrize(
+    ("break_channel", "error", "explanation"),
+    [
+        (_missing, "channel_not_found", "the channel no longer exists"),
+        (_archived, "is_archived", "the channel is archived"),
+        (_private_without_bot, "not_in_channel", "/invite @Open Model Radar"),
+        (_bad_token, "invalid_auth", "Slack rejected the bot token"),
+    ],
+    ids=["channel_not_found", "is_archived", "private-not_in_channel", "invalid_auth"],
+)
+def test_an_unusable_channel_is_paused_with_a_log_line_and_others_still_get_alerts(
+    hub: HubStandIn,
+    slack: SlackStandIn,
+    bot: RadarHarness,
+    caplog: pytest.LogCaptureFixture,
+    break_channel,
+    error: str,
+    explanation: str,
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.slack.delivery")
+    bad = "C_BAD"  # sorts before C_GENERAL, so with one worker it is tried first
+    bot.radar.deliverer.workers = 1
+    radar_command(bot, slack, "subscribe")
+    radar_command(bot, slack, "subscribe", channel=bad)
+    break_channel(slack, bad)
+
+    publish(hub, bot, release_repo(bot, "openai/gpt-oss-2-200b", 200))
+    report = bot.poll_and_deliver()
+    assert report.events
+    assert len(slack.messages(GENERAL)) == 1, "one broken channel holds up no other"
+    assert slack.messages(bad) == []
+    pauses = [r.getMessage() for r in caplog.records if "pausing alerts to C_BAD" in r.getMessage()]
+    assert len(pauses) == 1 and error in pauses[0] and explanation in pauses[0]
+    settings = radar_command(bot, slack, "subscriptions", channel=bad)
+    assert f"paused: {error}" in settings
+
+    tries = posts_to(slack, bad)
+    publish(hub, bot, release_repo(bot, "mistralai/Mistral-Medium-4-Instruct", 70))
+    bot.poll_and_deliver()
+    bot.clock.advance(hours=1)
+    bot.drain()
+    assert posts_to(slack, bad) == tries, "a paused channel is not retried forever"
+    assert len(slack.messages(GENERAL)) == 2
+
+
+def test_a_paused_channel_resumes_after_it_is_fixed_and_subscribed_again(
+    hub: HubStandIn, slack: SlackStandIn, bot: RadarHarness
+) -> None:
+    slack.archived_channels.add("C_OLD")
+    radar_command(bot, slack, "subscribe", channel="C_OLD")
+    publish(hub, bot, release_repo(bot, "openai/gpt-oss-2-200b", 200))
+    bot.poll_and_deliver()
+    assert "paused: is_archived" in radar_command(bot, slack, "subscriptions", channel="C_OLD")
+
+    slack.archived_channels.discard("C_OLD")
+    radar_command(bot, slack, "subscribe", channel="C_OLD")
+    assert "paused" not in radar_command(bot, slack, "subscriptions", channel="C_OLD")
+    publish(hub, bot, release_repo(bot, "google/gemma-4-27b-it", 27))
+    bot.poll_and_deliver()
+    texts = [m["text"] for m in slack.messages("C_OLD")]
+    assert len(texts) == 1 and "Google" in texts[0]
+
+
+def test_alerts_to_one_channel_are_paced_one_interval_apart(
+    hub: HubStandIn, slack: SlackStandIn, bot: RadarHarness
+) -> None:
+    deliverer = bot.radar.deliverer
+    assert deliverer.per_channel_interval == 1.0, "Slack allows one message a second a channel"
+    deliverer.per_channel_interval = 0.3
+    deliverer.sleep = time.sleep
+    radar_command(bot, slack, "subscribe")
+    radar_command(bot, slack, "subscribe", channel="C_OTHER")
+    publish(
+        hub,
+        bot,
+        release_repo(bot, "openai/gpt-oss-2-200b", 200),
+        release_repo(bot, "mistralai/Mistral-Medium-4-Instruct", 70),
+        release_repo(bot, "google/gemma-4-27b-it", 27),
+    )
+    bot.poll_and_deliver()
+
+    general, other = slack.post_times(GENERAL), slack.post_times("C_OTHER")
+    assert len(general) == 3 and len(other) == 3
+    gaps = [later - earlier for earlier, later in itertools.pairwise(general)]
+    assert all(gap >= 0.25 for gap in gaps), gaps
+    assert abs(general[0] - other[0]) < 0.25, "channels are paced separately, not in turn"
