@@ -215,7 +215,8 @@ def test_healthz_is_503_while_polls_keep_failing_and_recovers(
 
         hub.clear_faults()
         _status, health = bot.health_when(
-            lambda status, _body: status == 200, what="/healthz to recover"
+            lambda status, body: status == 200 and body["status"] == "ok",
+            what="/healthz to recover",
         )
         assert health["status"] == "ok" and health["last_success_at"]
 

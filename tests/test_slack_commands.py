@@ -591,8 +591,13 @@ def test_unsubscribe_all_removes_only_this_channels(world: SlackWorld) -> None:
 
     assert reply.text.startswith("Removed `s-")
     assert reply.text.count("`s-") == 2
+    assert "no more alerts and no weekly digest" in reply.text
     assert world.bot.core.channels.subscriptions("C0UNSUB2") == []
     assert len(world.bot.core.channels.subscriptions("C0UNSUB3")) == 1
+    # The last subscription gone, the digest stops too; the other channel keeps its own.
+    schedules = {s.channel_id for s in world.bot.core.channels.digest_schedules()}
+    assert "C0UNSUB2" not in schedules
+    assert "C0UNSUB3" in schedules
 
 
 def test_unsubscribe_an_unknown_id_lists_the_real_ones(world: SlackWorld) -> None:

@@ -536,11 +536,22 @@ def test_poll_state_records_status_times_and_errors(
     hub.inject("500", times=2, path_contains="author=google&")
     core.tracker.poll_cycle()
 
+    # One lab failing is degraded, and still a successful poll for /healthz.
+    degraded_at = clock().isoformat()
     assert state()["status"] == "degraded"
-    assert state()["last_poll_at"] == clock().isoformat()
-    assert state()["last_success_at"] == ok_at
+    assert state()["last_poll_at"] == degraded_at
+    assert state()["last_success_at"] == degraded_at
     assert list(state()["errors"]) == ["google"]
     assert "HTTP 500" in state()["errors"]["google"]
+
+    clock.advance(minutes=5)
+    hub.set_failure_rate(1.0, ["500"], seed=1)
+    core.tracker.poll_cycle()
+    hub.set_failure_rate(0.0, ["500"], seed=1)
+
+    assert state()["status"] == "failed"
+    assert state()["last_poll_at"] == clock().isoformat()
+    assert state()["last_success_at"] == degraded_at
 
 
 # ------------------------------------------------------------------ crash and restart

@@ -72,13 +72,21 @@ class ChannelSettings:
         return sorted(subs, key=lambda s: s.created_at)
 
     def unsubscribe(self, channel_id: str, target: str) -> list[Subscription]:
-        """Remove one subscription by id, or `all` of this channel's. Returns what went."""
+        """Remove one subscription by id, or `all` of this channel's. Returns what went.
+
+        Removing the channel's last subscription also stops its weekly digest: a channel
+        that unsubscribed from everything expects silence (`digest weekly` brings it back).
+        """
         with self.store.lock:
             mine = self.subscriptions(channel_id)
             if target.lower() != "all":
                 mine = [s for s in mine if s.id.lower() == target.lower()]
             for sub in mine:
                 self.store.subscriptions.delete(sub.key)
+            if mine and not self.subscriptions(channel_id):
+                schedule = self.store.digests.get(channel_id)
+                if schedule is not None and schedule.enabled:
+                    self.store.digests.put(schedule.model_copy(update={"enabled": False}))
             if mine:
                 self.store.commit()
             return mine

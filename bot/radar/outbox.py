@@ -68,19 +68,28 @@ class Outbox:
         return due
 
     def due(self) -> list[Delivery]:
-        """Pending work in release order (oldest release first), per channel."""
+        """Work to do now, in release order (oldest release first) within each channel.
+
+        A row waiting out a `Retry-After` holds back the later rows of its channel, so a
+        channel never sees a newer release announced before an older one.
+        """
         now = self.clock()
-        rows = [
-            d
-            for d in self.store.deliveries.values()
-            if d.status in ("pending", "posting")
-            and (d.next_attempt_at is None or d.next_attempt_at <= now)
-        ]
+        rows = [d for d in self.store.deliveries.values() if d.status in ("pending", "posting")]
         first_seen = {}
         for row in rows:
             release = self.store.releases.get(row.release_id)
             first_seen[row.key] = release.first_seen if release else row.created_at
-        return sorted(rows, key=lambda d: (first_seen[d.key], d.release_id, d.channel_id))
+        rows.sort(key=lambda d: (first_seen[d.key], d.release_id, d.channel_id))
+        blocked: set[str] = set()
+        due: list[Delivery] = []
+        for row in rows:
+            if row.channel_id in blocked:
+                continue
+            if row.next_attempt_at is not None and row.next_attempt_at > now:
+                blocked.add(row.channel_id)
+                continue
+            due.append(row)
+        return due
 
     def still_wanted(self, delivery: Delivery) -> bool:
         """A mute or unsubscribe after enqueueing wins over the queued row."""

@@ -25,6 +25,14 @@ log = logging.getLogger(__name__)
 LISTENER_THREADS = 16
 
 
+class _DropTokenNotice(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN itself and then warns that our client's token wins,
+    on every start; the client's token is the same value, so the notice only confuses."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
 def build_web_client(settings: Settings) -> WebClient:
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     return WebClient(token=token, base_url=settings.slack_api_url, timeout=15)
@@ -36,6 +44,9 @@ def build_slack(core: Core, *, client: WebClient | None = None) -> tuple[App, Sl
     signing_secret = (
         settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     )
+    bolt_logger = logging.getLogger("bot.slack.bolt")
+    if not any(isinstance(f, _DropTokenNotice) for f in bolt_logger.filters):
+        bolt_logger.addFilter(_DropTokenNotice())
     app = App(
         client=client,
         signing_secret=signing_secret,
@@ -44,7 +55,7 @@ def build_slack(core: Core, *, client: WebClient | None = None) -> tuple[App, Sl
         listener_executor=ThreadPoolExecutor(
             max_workers=LISTENER_THREADS, thread_name_prefix="listener"
         ),
-        logger=logging.getLogger("bot.slack.bolt"),
+        logger=bolt_logger,
     )
     radar = SlackRadar(
         settings=settings,

@@ -196,6 +196,12 @@ def _unsubscribe(cmd: grammar.Unsubscribe, command: dict, radar: SlackRadar) -> 
     removed = radar.core.channels.unsubscribe(channel, cmd.target)
     if removed:
         ids = ", ".join(f"`{s.id}`" for s in removed)
+        if not radar.core.channels.subscriptions(channel):
+            return _ok(
+                f"Removed {ids}. This channel gets no more alerts and no weekly digest.",
+                f"`{radar.settings.radar_command} digest weekly mon 09:00` keeps the digest "
+                "without alerts.",
+            )
         return _ok(f"Removed {ids}. This channel will get no alerts from them.")
     current = radar.core.channels.subscriptions(channel)
     hint = (
