@@ -6,13 +6,15 @@ tests with stand-in URLs in the settings, so the same wiring is exercised everyw
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot import __version__
 from bot.config import Settings
 from bot.hub.client import HubClient
+from bot.hub.errors import HubUnavailable
 from bot.radar.channels import ChannelSettings
 from bot.radar.labs import LabRegistry
 from bot.radar.models import utcnow
@@ -39,6 +41,11 @@ class Core:
     outbox: Outbox
     tracker: Tracker
     clock: Callable[[], datetime]
+    stopping: threading.Event = field(default_factory=threading.Event)
+
+    def stop(self) -> None:
+        """Begin shutdown: the poll in progress skips requests it has not sent yet."""
+        self.stopping.set()
 
     def close(self) -> None:
         close_hub = getattr(self.hub, "close", None)
@@ -47,14 +54,22 @@ class Core:
         self.store.close()
 
 
-def build_hub(settings: Settings) -> HubClient:
+def build_hub(settings: Settings, stopping: threading.Event | None = None) -> HubClient:
     token = settings.hf_token.get_secret_value() if settings.hf_token else None
+    stopping = stopping or threading.Event()
+
+    def backoff(seconds: float) -> None:
+        """Retry waits end early, with an error, when the bot is shutting down."""
+        if stopping.wait(seconds):
+            raise HubUnavailable("shutting down")
+
     return HubClient(
         settings.hf_endpoint,
         token,
         timeout=settings.hub_timeout_seconds,
         max_retries=settings.hub_max_retries,
         user_agent=f"open-model-radar/{__version__}",
+        sleep=backoff,
     )
 
 
@@ -66,8 +81,9 @@ def build_core(
     clock: Callable[[], datetime] = utcnow,
     progress: Callable[[int, int], None] | None = None,
 ) -> Core:
+    stopping = threading.Event()
     store = store if store is not None else open_store(settings.radar_db_path)
-    hub = hub if hub is not None else build_hub(settings)
+    hub = hub if hub is not None else build_hub(settings, stopping)
     registry = LabRegistry.from_store(store)
     policy = NotabilityPolicy()
     outbox = Outbox(store, clock=clock)
@@ -80,6 +96,7 @@ def build_core(
         concurrency=settings.hub_concurrency,
         on_events=outbox.enqueue,
         progress=progress,
+        stopping=stopping,
     )
     return Core(
         settings=settings,
@@ -92,4 +109,5 @@ def build_core(
         outbox=outbox,
         tracker=tracker,
         clock=clock,
+        stopping=stopping,
     )

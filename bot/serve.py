@@ -91,6 +91,7 @@ def serve(settings: Settings) -> int:
 
     def stop() -> None:
         log.info("shutting down: finishing the job in progress")
+        core.stop()
         scheduler.shutdown(wait=True)
         if socket_handler is not None:
             socket_handler.close()

@@ -235,3 +235,20 @@ def test_serve_without_a_signing_secret_exits_2_naming_it(
     assert "SLACK_SIGNING_SECRET" in lines[0]
     assert BOT_TOKEN not in lines[0]
     assert not bot.db_path.exists(), "nothing is started without the secret"
+
+
+def test_sigterm_does_not_wait_for_a_failing_hubs_retries(
+    hub: HubStandIn, slack: SlackStandIn, tmp_path: Path
+) -> None:
+    """With the default retries a failing Hub keeps a poll busy for many seconds; a stop
+    must still be quick, and the database stays loadable."""
+    hub.set_failure_rate(1.0, kinds=("503",))
+    env = serve_env(hub, slack, tmp_path, HUB_MAX_RETRIES="6", HUB_TIMEOUT_SECONDS="5")
+    with serving(env, tmp_path) as bot:
+        wait_until(lambda: "retry 1/6" in bot.log(), timeout=15, what="a poll to be retrying")
+        started = time.monotonic()
+        assert bot.stop(timeout=20) == 0
+        assert time.monotonic() - started < 6, "shutdown waited for the retries"
+        assert "stopped cleanly" in bot.log()
+    with open_store(bot.db_path) as store:
+        assert store.state.get("poll") is not None

@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 TRENDING_KEY = "_trending"
 POLL_STATE = "poll"
 LAB_STATE = "labs"
+SHUTTING_DOWN = "skipped: shutting down"
 
 
 @dataclass
@@ -96,6 +97,7 @@ class Tracker:
         refresh_limit: int = 100,
         on_events: Callable[[list[ReleaseEvent]], None] | None = None,
         progress: Callable[[int, int], None] | None = None,
+        stopping: threading.Event | None = None,
     ) -> None:
         self.hub = hub
         self.store = store
@@ -109,6 +111,9 @@ class Tracker:
         self.on_events = on_events
         self.progress = progress
         self._cycle_lock = threading.Lock()
+        # Set on shutdown: requests not yet sent are skipped (their repos are simply seen
+        # next time), so SIGTERM does not wait for a whole cycle of Hub retries.
+        self.stopping = stopping or threading.Event()
 
     # ------------------------------------------------------------------ poll
 
@@ -145,12 +150,16 @@ class Tracker:
         done = 0
 
         def list_lab(namespace: str) -> tuple[str, list[HubRepo] | None, str | None]:
+            if self.stopping.is_set():
+                return namespace, None, SHUTTING_DOWN
             try:
                 return namespace, self.hub.list_lab_repos(namespace, limit=self.list_limit), None
             except SourceError as exc:
                 return namespace, None, str(exc) or type(exc).__name__
 
         def list_trending() -> tuple[str, list[HubRepo] | None, str | None]:
+            if self.stopping.is_set():
+                return TRENDING_KEY, None, SHUTTING_DOWN
             try:
                 return TRENDING_KEY, self.hub.list_trending(limit=self.trending_limit), None
             except SourceError as exc:
@@ -191,6 +200,8 @@ class Tracker:
             return
 
         def detail(repo_id: str) -> tuple[str, HubRepo | None, bool]:
+            if self.stopping.is_set():
+                return repo_id, None, True
             try:
                 return repo_id, self.hub.get_repo(repo_id), False
             except SourceNotFound:
