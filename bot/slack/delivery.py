@@ -33,6 +33,7 @@ from slack_sdk.errors import SlackApiError
 from bot.radar.channels import ChannelSettings
 from bot.radar.models import Delivery, ModelRecord, Release, utcnow
 from bot.radar.outbox import Outbox
+from bot.slack.history import find_posted
 from bot.slack.render import release_alert, release_metadata, release_update_reply
 from bot.store.base import Store
 
@@ -256,27 +257,14 @@ class Deliverer:
 
     def _find_posted(self, channel_id: str, release_id: str, *, since: datetime) -> str | None:
         """The ts of our alert for this release if Slack already has it (crash recovery)."""
-        try:
-            history = self.client.conversations_history(
-                channel=channel_id,
-                oldest=f"{since.timestamp() - 60:.6f}",
-                limit=200,
-                include_all_metadata=True,
-            )
-        except SlackApiError as exc:
-            log.warning(
-                "cannot read history of %s to check for a repeat: %s", channel_id, _error_code(exc)
-            )
-            return None
-        for message in history.get("messages", []):
-            metadata = message.get("metadata") or {}
-            payload = metadata.get("event_payload") or {}
-            if (
-                metadata.get("event_type") == METADATA_TYPE
-                and payload.get("release_id") == release_id
-            ):
-                return message.get("ts")
-        return None
+        return find_posted(
+            self.client,
+            channel_id,
+            event_type=METADATA_TYPE,
+            key="release_id",
+            value=release_id,
+            since=since - timedelta(minutes=1),
+        )
 
     def _join(self, channel_id: str) -> bool:
         try:

@@ -19,6 +19,7 @@ from bot.charts import region_chart_png
 from bot.radar.channels import ChannelSettings
 from bot.radar.digest import build_digest, schedule_due_period
 from bot.radar.models import utcnow
+from bot.slack.history import find_posted
 from bot.slack.render import digest_message
 from bot.store.base import Store
 
@@ -137,20 +138,12 @@ class DigestPoster:
             log.exception("chart rendering failed")
 
     def _already_posted(self, channel_id: str, period: str, now: datetime) -> bool:
-        try:
-            history = self.client.conversations_history(
-                channel=channel_id,
-                oldest=f"{(now - timedelta(days=8)).timestamp():.6f}",
-                limit=200,
-                include_all_metadata=True,
-            )
-        except SlackApiError:
-            return False
-        for message in history.get("messages", []):
-            metadata = message.get("metadata") or {}
-            if (
-                metadata.get("event_type") == METADATA_TYPE
-                and (metadata.get("event_payload") or {}).get("period") == period
-            ):
-                return True
-        return False
+        found = find_posted(
+            self.client,
+            channel_id,
+            event_type=METADATA_TYPE,
+            key="period",
+            value=period,
+            since=now - timedelta(days=8),
+        )
+        return found is not None
