@@ -94,7 +94,8 @@ def build_asgi(
         if len(body) > MAX_BODY:
             return JSONResponse({"error": "request too large"}, status_code=413)
         signature = request.headers.get("x-slack-signature", "")
-        if signature and guard.seen(signature):
+        timestamp = request.headers.get("x-slack-request-timestamp", "")
+        if (signature and guard.seen(signature)) or (timestamp and not timestamp.isdigit()):
             return JSONResponse({"error": "invalid request"}, status_code=401)
         bolt_response = await run_in_threadpool(app.dispatch, to_bolt_request(request, body))
         if signature and bolt_response.status != 401:
