@@ -1,0 +1,1 @@
+"""Reliability and security suites (issue 5): run them alone with `pytest -m reliability`."""
