@@ -15,6 +15,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.runtime import Core
 from bot.slack.context import SlackRadar
+from bot.store import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,8 @@ def _guarded(name: str, job: Callable[[], object]) -> Callable[[], None]:
     def run() -> None:
         try:
             job()
+        except StoreError as exc:  # already a full sentence; a traceback adds nothing
+            log.error("%s job could not save: %s", name, exc)
         except Exception:
             log.exception("%s job failed; it runs again at its next interval", name)
 

@@ -22,6 +22,7 @@ from bot.runtime import build_core
 from bot.schedule import build_scheduler
 from bot.slack.app import build_slack
 from bot.slack.server import build_asgi
+from bot.store import StoreError, check_writable
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ def serve(settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
+    check_writable(settings.radar_db_path)
     core = build_core(settings)
     app, radar = build_slack(core)
     try:
@@ -95,7 +97,10 @@ def serve(settings: Settings) -> int:
         scheduler.shutdown(wait=True)
         if socket_handler is not None:
             socket_handler.close()
-        core.close()
+        try:
+            core.close()
+        except StoreError as exc:
+            log.error("could not save on shutdown: %s", exc)
         log.info("stopped cleanly")
 
     asgi = build_asgi(

@@ -204,7 +204,8 @@ class Tracker:
                 return repo_id, None, True
             try:
                 return repo_id, self.hub.get_repo(repo_id), False
-            except SourceNotFound:
+            except SourceNotFound as exc:
+                log.info("skipping %s: not available on the Hub (%s)", repo_id, exc)
                 return repo_id, None, False
             except SourceError as exc:
                 log.warning("detail call for %s failed, will retry next cycle: %s", repo_id, exc)

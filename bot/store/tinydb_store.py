@@ -13,6 +13,7 @@ so one bad record neither stops the bot nor disappears without a trace.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -359,6 +360,29 @@ class TinyDBStore(MemoryStore):
                 f"{self.path} as {target} before upgrading it: {exc.strerror or exc}; "
                 f"nothing was changed."
             ) from exc
+
+
+def check_writable(path: Path) -> None:
+    """Fail now, in words, if the database's directory cannot take a write.
+
+    A long-running bot that cannot save would send alerts it cannot remember sending;
+    better to refuse to start than to repeat them after the next restart.
+    """
+    directory = Path(path).parent
+    probe = directory / f".{Path(path).name}.write-check"
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with open(probe, "wb") as handle:
+            handle.write(b"ok")
+            handle.flush()
+            os.fsync(handle.fileno())
+        probe.unlink()
+    except OSError as exc:
+        raise StoreError(
+            f"cannot write the database directory {directory}: {exc.strerror or exc}. "
+            "The bot must save what it posts; make the directory writable or point "
+            "RADAR_DB_PATH elsewhere (the existing file was not touched)."
+        ) from exc
 
 
 def open_store(path: Path) -> TinyDBStore:

@@ -272,11 +272,6 @@ def test_a_data_directory_that_cannot_exist_is_reported_in_one_line(tmp_path: Pa
     assert blocker.read_text() == "a file where the data directory should be"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gap: `serve` on a read-only data directory keeps running, logging a traceback "
-    "every poll, and exits 0 after a shutdown traceback; see the reliability report",
-)
 def test_serve_on_a_read_only_data_directory_stops_with_one_clear_line(
     small_disk: Path,
 ) -> None:

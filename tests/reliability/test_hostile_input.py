@@ -333,11 +333,6 @@ def test_hostile_hub_data_is_escaped_truncated_or_skipped_and_never_breaks_the_c
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gap: a listed repo whose id is not a valid Hub id is dropped without any log "
-    "line (HubClient.get_repo -> RepoNotFound -> Tracker treats it as deleted)",
-)
 def test_a_listed_repo_with_an_impossible_id_is_rejected_with_a_log_line(
     hostile_week: tuple[RadarHarness, HubStandIn, SlackStandIn],
 ) -> None:
