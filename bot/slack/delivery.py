@@ -33,7 +33,7 @@ from slack_sdk.errors import SlackApiError
 from bot.radar.channels import ChannelSettings
 from bot.radar.models import Delivery, ModelRecord, Release, utcnow
 from bot.radar.outbox import Outbox
-from bot.slack.history import find_posted
+from bot.slack.history import find_posted, find_reply
 from bot.slack.render import release_alert, release_metadata, release_update_reply
 from bot.store.base import Store
 
@@ -58,6 +58,7 @@ RETRY_ERRORS = {
 }
 MAX_ATTEMPTS = 8
 METADATA_TYPE = "radar_release"
+UPDATE_METADATA_TYPE = "radar_release_update"
 
 
 class _Retry(Exception):
@@ -219,7 +220,8 @@ class Deliverer:
             blocks=payload["blocks"],
             metadata=release_metadata(release),
         )
-        if new_ids:
+        update_key = f"{release.id}#{len(release.members)}"
+        if new_ids and not self._reply_posted(row, update_key):
             wanted = {m.lower() for m in new_ids}
             reply = release_update_reply(
                 release,
@@ -234,6 +236,10 @@ class Deliverer:
                 blocks=reply["blocks"],
                 unfurl_links=False,
                 unfurl_media=False,
+                metadata={
+                    "event_type": UPDATE_METADATA_TYPE,
+                    "event_payload": {"update": update_key},
+                },
             )
         self._save(row, status="sent", posted_members=list(release.members), last_error=None)
         report.updated += 1
@@ -254,6 +260,23 @@ class Deliverer:
             raise
         except (OSError, TimeoutError) as exc:
             raise _Retry(1.0 + random.random(), f"network: {type(exc).__name__}") from None
+
+    def _reply_posted(self, row: Delivery, update_key: str) -> bool:
+        """Whether this update's thread reply is already there (a crash came before the save).
+
+        Updates are rare, so one `conversations.replies` call each is a fair price for never
+        repeating a reply.
+        """
+        assert row.ts is not None
+        found = find_reply(
+            self.client,
+            row.channel_id,
+            row.ts,
+            event_type=UPDATE_METADATA_TYPE,
+            key="update",
+            value=update_key,
+        )
+        return found is not None
 
     def _find_posted(self, channel_id: str, release_id: str, *, since: datetime) -> str | None:
         """The ts of our alert for this release if Slack already has it (crash recovery)."""

@@ -40,12 +40,40 @@ def find_posted(
             include_all_metadata=True,
         )
     except SlackApiError as exc:
-        error = exc.response.get("error") if exc.response is not None else exc
-        log.warning("cannot read the history of %s to check for a repeat: %s", channel_id, error)
+        _log_unreadable(channel_id, exc)
         return None
-    for message in history.get("messages", []):
+    return _matching_ts(history.get("messages", []), event_type, key, value)
+
+
+def find_reply(
+    client: WebClient,
+    channel_id: str,
+    thread_ts: str,
+    *,
+    event_type: str,
+    key: str,
+    value: str,
+) -> str | None:
+    """The ts of a reply in the thread of `thread_ts` whose metadata has `key == value`."""
+    try:
+        replies = client.conversations_replies(
+            channel=channel_id, ts=thread_ts, limit=HISTORY_PAGE, include_all_metadata=True
+        )
+    except SlackApiError as exc:
+        _log_unreadable(channel_id, exc)
+        return None
+    return _matching_ts(replies.get("messages", []), event_type, key, value)
+
+
+def _matching_ts(messages: list[dict], event_type: str, key: str, value: str) -> str | None:
+    for message in messages:
         metadata = message.get("metadata") or {}
         payload = metadata.get("event_payload") or {}
         if metadata.get("event_type") == event_type and payload.get(key) == value:
             return message.get("ts")
     return None
+
+
+def _log_unreadable(channel_id: str, exc: SlackApiError) -> None:
+    error = exc.response.get("error") if exc.response is not None else exc
+    log.warning("cannot read the history of %s to check for a repeat: %s", channel_id, error)

@@ -276,11 +276,6 @@ def missing_from_slack(
     return missing
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a crash after a release update's thread reply but before the row is saved "
-    "repeats the reply on restart (Deliverer._post_update); see the reliability report",
-)
 def test_a_crash_right_after_a_thread_reply_does_not_repeat_it_on_restart(
     tmp_path: Path,
 ) -> None:
