@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import uvicorn
+from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
@@ -55,6 +56,22 @@ def missing_settings(settings: Settings) -> list[str]:
     return missing
 
 
+def socket_mode_problem(client: WebClient, app_token: str) -> str | None:
+    """Ask Slack for a Socket Mode URL once, so a bad app token is one clear line at start."""
+    try:
+        client.apps_connections_open(app_token=app_token)
+    except SlackApiError as exc:
+        error = exc.response.get("error") if exc.response is not None else "error"
+        return (
+            f"Slack refused SLACK_APP_TOKEN for Socket Mode (apps.connections.open: {error}); "
+            "it must be an "
+            "app-level token (xapp-…) with connections:write"
+        )
+    except OSError as exc:
+        return f"cannot reach Slack to open Socket Mode ({exc}); check SLACK_API_URL"
+    return None
+
+
 def serve(settings: Settings) -> int:
     missing = missing_settings(settings)
     if missing:
@@ -77,7 +94,13 @@ def serve(settings: Settings) -> int:
     if settings.socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-        socket_handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())
+        app_token = settings.slack_app_token.get_secret_value()
+        problem = socket_mode_problem(app.client, app_token)
+        if problem is not None:
+            print(f"radar: {problem}", file=sys.stderr)
+            core.close()
+            return 2
+        socket_handler = SocketModeHandler(app, app_token)
 
     def start() -> None:
         if socket_handler is not None:

@@ -341,6 +341,7 @@ class SlackStandIn:
         self,
         *,
         token: str = "xoxb-radar-test",
+        app_token: str = "xapp-1-A1-radar-test",
         retry_after: int = 1,
         latency: float = 0.0,
         missing_channels: Iterable[str] = (),
@@ -354,6 +355,8 @@ class SlackStandIn:
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.token = token
+        self.app_token = app_token
+        self.socket_url: str | None = None  # what apps.connections.open hands out
         self.retry_after = retry_after
         self.latency = latency
         self.missing_channels: set[str] = set(missing_channels)
@@ -578,7 +581,8 @@ class SlackStandIn:
                 self.outcomes.append((method, f"injected:{fault}"))
                 return self._fault_reply(fault)
             try:
-                self._check_token(params, auth_header)
+                expected = self.app_token if method in _APP_TOKEN_METHODS else self.token
+                self._check_token(params, auth_header, expected)
                 handler = _METHODS.get(method)
                 if handler is None:
                     raise _SlackError("unknown_method", [method])
@@ -626,14 +630,16 @@ class SlackStandIn:
 
     # -- helpers used by the method implementations -------------------------------------------
 
-    def _check_token(self, params: Mapping[str, Any], auth_header: str | None) -> None:
+    def _check_token(
+        self, params: Mapping[str, Any], auth_header: str | None, expected: str
+    ) -> None:
         token = None
         if auth_header and auth_header.lower().startswith("bearer "):
             token = auth_header[7:].strip()
         token = token or params.get("token")
         if not token:
             raise _SlackError("not_authed")
-        if token != self.token:
+        if token != expected:
             raise _SlackError("invalid_auth")
 
     def _channel(self, params: Mapping[str, Any], key: str = "channel") -> str:
@@ -731,6 +737,12 @@ class SlackStandIn:
             "bot_id": self.bot_id,
             "is_enterprise_install": False,
         }
+
+    def _apps_connections_open(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Socket Mode's first step: a WebSocket URL, only for the app-level (xapp-) token."""
+        if self.socket_url is None:
+            raise _SlackError("internal_error", ["SlackStandIn.socket_url is not set"])
+        return {"url": self.socket_url}
 
     def _bots_info(self, params: Mapping[str, Any]) -> dict[str, Any]:
         return {"bot": {"id": self.bot_id, "user_id": self.bot_user_id, "name": "radar"}}
@@ -955,7 +967,10 @@ class SlackStandIn:
         return {"files": shown}
 
 
+_APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
+
 _METHODS: dict[str, Callable[[SlackStandIn, Mapping[str, Any]], dict[str, Any]]] = {
+    "apps.connections.open": SlackStandIn._apps_connections_open,
     "auth.test": SlackStandIn._auth_test,
     "bots.info": SlackStandIn._bots_info,
     "chat.postMessage": SlackStandIn._chat_post_message,
