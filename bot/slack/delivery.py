@@ -57,6 +57,7 @@ RETRY_ERRORS = {
     "request_timeout",
 }
 MAX_ATTEMPTS = 8
+GROUP_COMMIT_SECONDS = 2.0  # how long the `sent` of an accepted post may wait to be written
 METADATA_TYPE = "radar_release"
 UPDATE_METADATA_TYPE = "radar_release_update"
 
@@ -106,6 +107,8 @@ class Deliverer:
         self._drain_lock = threading.Lock()
         self._last_post: dict[str, float] = {}
         self._pace_lock = threading.Lock()
+        self._marked: set[str] = set()  # rows this drain marked `posting` up front
+        self._last_commit = 0.0
 
     # ------------------------------------------------------------------ drain
 
@@ -118,12 +121,45 @@ class Deliverer:
                 by_channel[row.channel_id].append(row)
             if not by_channel:
                 return report
-            with ThreadPoolExecutor(max_workers=min(self.workers, len(by_channel))) as pool:
-                for future in [
-                    pool.submit(self._drain_channel, rows, report) for rows in by_channel.values()
-                ]:
-                    future.result()
+            self._mark_posting([row for rows in by_channel.values() for row in rows])
+            try:
+                with ThreadPoolExecutor(max_workers=min(self.workers, len(by_channel))) as pool:
+                    for future in [
+                        pool.submit(self._drain_channel, rows, report)
+                        for rows in by_channel.values()
+                    ]:
+                        future.result()
+            finally:
+                self._marked = set()
+                with self.store.lock:
+                    self.store.commit()  # what the group commits have not written yet
             return report
+
+    def _mark_posting(self, rows: list[Delivery]) -> None:
+        """Step 1 of the protocol for every new alert of this drain, in one commit.
+
+        Committed row by row, step 1 cost a whole database write per channel before its
+        message could go out. A row marked here but then not posted (an error on an earlier
+        row of its channel) is `posting` at the next drain, which checks the channel's
+        history first, exactly as after a crash.
+        """
+        fresh = [row for row in rows if row.status == "pending" and row.ts is None]
+        if not fresh:
+            return
+        with self.store.lock:
+            now = self.clock()
+            for row in fresh:
+                release = self.store.releases.get(row.release_id)
+                current = self.store.deliveries.get(row.key) or row
+                shown = list(release.members) if release else list(current.posted_members)
+                self.store.deliveries.put(
+                    current.model_copy(
+                        update={"status": "posting", "posted_members": shown, "updated_at": now}
+                    )
+                )
+            self.store.commit()
+            self._last_commit = time.monotonic()
+        self._marked = {row.key for row in fresh}
 
     def _drain_channel(self, rows: list[Delivery], report: DrainReport) -> None:
         for row in rows:
@@ -174,19 +210,23 @@ class Deliverer:
     def _post_new(
         self, row: Delivery, release: Release, members: list[ModelRecord], report: DrainReport
     ) -> None:
-        if row.status == "posting":
-            found = self._find_posted(row.channel_id, release.id, since=row.created_at)
-            if found is not None:
-                # The row remembers which members the message was rendered with (rows
-                # written before it did fall back to today's members).
-                shown = row.posted_members or list(release.members)
-                row = self._save(row, status="sent", ts=found, posted_members=shown)
-                report.adopted += 1
-                if set(shown) != set(release.members):
-                    # Members joined between the crash and now: edit the adopted message.
-                    self._post_update(row, release, members, report)
-                return
-        row = self._save(row, status="posting", posted_members=list(release.members))
+        marked = self.store.deliveries.get(row.key) if row.key in self._marked else None
+        if marked is not None and set(marked.posted_members) == set(release.members):
+            row = marked  # step 1 was done by `_mark_posting`, with these very members
+        else:
+            if row.status == "posting":
+                found = self._find_posted(row.channel_id, release.id, since=row.created_at)
+                if found is not None:
+                    # The row remembers which members the message was rendered with (rows
+                    # written before it did fall back to today's members).
+                    shown = row.posted_members or list(release.members)
+                    row = self._save(row, status="sent", ts=found, posted_members=shown)
+                    report.adopted += 1
+                    if set(shown) != set(release.members):
+                        # Members joined between the crash and now: edit the adopted message.
+                        self._post_update(row, release, members, report)
+                    return
+            row = self._save(row, status="posting", posted_members=list(release.members))
         payload = release_alert(release, members, hub_url=self.hub_url)
         response = self._paced_call(
             self.client.chat_postMessage,
@@ -203,6 +243,7 @@ class Deliverer:
             ts=response["ts"],
             posted_members=list(release.members),
             last_error=None,
+            durable_soon=True,
         )
         report.posted += 1
 
@@ -241,7 +282,13 @@ class Deliverer:
                     "event_payload": {"update": update_key},
                 },
             )
-        self._save(row, status="sent", posted_members=list(release.members), last_error=None)
+        self._save(
+            row,
+            status="sent",
+            posted_members=list(release.members),
+            last_error=None,
+            durable_soon=True,
+        )
         report.updated += 1
 
     # ---------------------------------------------------------------- helpers
@@ -320,12 +367,21 @@ class Deliverer:
             with self._pace_lock:
                 self._last_post[channel_id] = time.monotonic()
 
-    def _save(self, row: Delivery, **changes) -> Delivery:
+    def _save(self, row: Delivery, *, durable_soon: bool = False, **changes) -> Delivery:
+        """Record a row's new state: committed now, or with `durable_soon` (the `sent` of a
+        post Slack accepted) by a commit shared with the rows saved after it (at most one
+        such commit every `GROUP_COMMIT_SECONDS`), and at the latest when the drain ends.
+
+        Only step 3 may wait: a `sent` lost in a crash leaves the row `posting`, and the
+        next drain adopts the message from the channel's history instead of repeating it.
+        """
         with self.store.lock:
             current = self.store.deliveries.get(row.key) or row
             updated = current.model_copy(update={**changes, "updated_at": self.clock()})
             self.store.deliveries.put(updated)
-            self.store.commit()
+            if not durable_soon or time.monotonic() - self._last_commit >= GROUP_COMMIT_SECONDS:
+                self.store.commit()
+                self._last_commit = time.monotonic()
             return updated
 
     def _defer(self, row: Delivery, delay: float, reason: str, report: DrainReport) -> None:
