@@ -111,6 +111,8 @@ class Tracker:
         self.on_events = on_events
         self.progress = progress
         self._cycle_lock = threading.Lock()
+        # lower id -> (how the previous cycle listed it, the record it left behind)
+        self._last_refresh: dict[str, tuple[tuple[int, str | None], ModelRecord]] = {}
         # Set on shutdown: requests not yet sent are skipped (their repos are simply seen
         # next time), so SIGTERM does not wait for a whole cycle of Hub retries.
         self.stopping = stopping or threading.Event()
@@ -341,18 +343,33 @@ class Tracker:
         self.store.models.put(record)
 
     def _refresh_known(self, fetched: _Fetched, report: CycleReport) -> None:
-        """Known repos only refresh their facts: new commits or counts never make a release."""
+        """Known repos only refresh their facts: new commits or counts never make a release.
+
+        A repo listed exactly as in the previous cycle, whose record nothing has replaced
+        since, would refresh to the record it already has, so it is skipped: rebuilding
+        thousands of unchanged records was most of a quiet cycle's own work.
+        """
         listed: list[HubRepo] = [repo for repos in fetched.listings.values() for repo in repos]
         listed += fetched.trending or []
+        refreshed_now: dict[str, tuple[tuple[int, str | None], ModelRecord]] = {}
         for repo in listed:
-            known = self.store.models.get(repo.id.lower())
+            key = repo.id.lower()
+            known = self.store.models.get(key)
             if known is None:
                 continue
             lab = self.registry.resolve(repo.author)
-            refreshed = record_from_repo(repo, lab=lab, first_seen=known.first_seen, previous=known)
-            if refreshed != known:
-                self.store.models.put(refreshed)
-                report.updated_repos += 1
+            seen_as = (hash(repo.model_dump_json()), lab.namespace if lab else None)
+            previous = self._last_refresh.get(key)
+            if previous is None or previous[0] != seen_as or previous[1] is not known:
+                refreshed = record_from_repo(
+                    repo, lab=lab, first_seen=known.first_seen, previous=known
+                )
+                if refreshed != known:
+                    self.store.models.put(refreshed)
+                    report.updated_repos += 1
+                    known = refreshed
+            refreshed_now[key] = (seen_as, known)
+        self._last_refresh = refreshed_now
 
     def _recheck_breakouts(
         self,
