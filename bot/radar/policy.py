@@ -87,6 +87,13 @@ class Verdict:
     reasons: tuple[str, ...] = ()
     rejected: str | None = None
 
+    @property
+    def explanation(self) -> list[str]:
+        """What a card shows: why it is notable, or why it is not."""
+        if self.notable:
+            return list(self.reasons)
+        return [self.rejected] if self.rejected else []
+
 
 def _rejected(why: str, *, candidate: bool = False) -> Verdict:
     return Verdict(candidate=candidate, notable=False, rejected=why)

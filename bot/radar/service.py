@@ -155,7 +155,7 @@ class RadarService:
         first_seen = repo.created_at or now
         record = record_from_repo(repo, lab=lab, first_seen=first_seen)
         verdict = self.policy.judge(repo, lab, first_seen=first_seen, now=now)
-        record.reasons = list(verdict.reasons) if verdict.notable else _rejections(verdict)
+        record.reasons = verdict.explanation
         self._hub_cache.put(query.lower(), record)
         self._hub_cache.put(record.id.lower(), record)
         return ModelLookup(query=query, record=record, lab=lab, from_hub=True)
@@ -228,8 +228,3 @@ def _is_derivative(repo: HubRepo) -> bool:
     """A declared base model in another namespace: a reupload or fine-tune, not the model."""
     owner = repo.author.lower()
     return any(base.split("/", 1)[0].lower() != owner for base in base_model_relations(repo))
-
-
-def _rejections(verdict: object) -> list[str]:
-    rejected = getattr(verdict, "rejected", None)
-    return [rejected] if rejected else []

@@ -302,7 +302,7 @@ class Tracker:
                 else self.policy.prefilter(repo, lab, now=now)
             )
             record = record_from_repo(verdict_source, lab=lab, first_seen=now)
-            record.reasons = list(verdict.reasons if verdict.notable else _why_not(verdict))
+            record.reasons = verdict.explanation
             report.new_repos += 1
             if verdict.notable:
                 new_notable.append((record, lab, verdict))
@@ -505,10 +505,6 @@ class Tracker:
 def _source_key(lab: Lab | None) -> str:
     """Bootstrap state is kept per tracked lab, and once for the trending listing."""
     return lab.namespace.lower() if lab is not None else TRENDING_KEY
-
-
-def _why_not(verdict: Verdict) -> list[str]:
-    return [verdict.rejected] if verdict.rejected else []
 
 
 _GONE = HubRepo(id="_/gone", author="_")
