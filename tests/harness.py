@@ -8,12 +8,14 @@ The clock is a `FakeClock` the test moves forward.
 
 from __future__ import annotations
 
+import itertools
 import socket
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -201,3 +203,37 @@ class RadarHarness:
             SIGNING_SECRET,
             content_type="application/json",
         )
+
+
+_response_names = itertools.count(1)
+
+
+def shown_text(payload: Any) -> str:
+    """Every text a reader sees in a message or response: fallback and all block texts."""
+    found: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key == "text" and isinstance(item, str):
+                    found.append(item)
+                else:
+                    walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk({"text": payload.get("text"), "blocks": payload.get("blocks")})
+    return "\n".join(found)
+
+
+def radar_command(bot: RadarHarness, slack: Any, text: str, channel: str = "C_GENERAL") -> str:
+    """Run `/radar <text>` in a channel as a user would; returns what the bot answered."""
+    name = f"answer-{next(_response_names)}"
+    status, _body, _elapsed = bot.command(
+        "/radar", text, response_url=slack.response_url_for(name), channel_id=channel
+    )
+    assert status == 200
+    answers = slack.wait_for(lambda: slack.responses(name), timeout=5)
+    assert answers, f"no answer to /radar {text}"
+    return shown_text(answers[0])

@@ -26,14 +26,13 @@ from bot.store import open_store
 from tests.doubles import hub_fixtures as fx
 from tests.doubles.hub_server import HubStandIn
 from tests.doubles.slack_server import SlackStandIn, find_broadcast_mentions
-from tests.harness import FakeClock, RadarHarness
+from tests.harness import FakeClock, RadarHarness, radar_command, shown_text
 
 pytestmark = pytest.mark.e2e
 
 GENERAL = "C_GENERAL"
 PUBLIC_HUB = "https://huggingface.co"
 HOSTILE = "<!channel> <@U123> <https://evil.example|click> & Sons"
-_response_names = itertools.count(1)
 
 
 # ----------------------------------------------------------------------------- fixtures
@@ -68,37 +67,6 @@ def bot(
 
 
 # ------------------------------------------------------------------------------ helpers
-
-
-def radar_command(bot: RadarHarness, slack: SlackStandIn, text: str, channel: str = GENERAL) -> str:
-    """Run `/radar <text>` in a channel as a user would; returns what the bot answered."""
-    name = f"answer-{next(_response_names)}"
-    status, _body, _elapsed = bot.command(
-        "/radar", text, response_url=slack.response_url_for(name), channel_id=channel
-    )
-    assert status == 200
-    answers = slack.wait_for(lambda: slack.responses(name), timeout=5)
-    assert answers, f"no answer to /radar {text}"
-    return shown_text(answers[0])
-
-
-def shown_text(payload: Any) -> str:
-    """Every text a reader sees in a message or response: fallback and all block texts."""
-    found: list[str] = []
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            for key, item in value.items():
-                if key == "text" and isinstance(item, str):
-                    found.append(item)
-                else:
-                    walk(item)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item)
-
-    walk({"text": payload.get("text"), "blocks": payload.get("blocks")})
-    return "\n".join(found)
 
 
 def top_level(slack: SlackStandIn, channel: str) -> list[dict[str, Any]]:

@@ -11,7 +11,6 @@ so the poster's history lookups by time see the digests the stand-in recorded.
 
 from __future__ import annotations
 
-import itertools
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,13 +24,12 @@ from bot.store import open_store
 from tests.doubles import hub_fixtures as fx
 from tests.doubles.hub_server import HubStandIn
 from tests.doubles.slack_server import SlackStandIn, find_broadcast_mentions
-from tests.harness import FakeClock, RadarHarness
+from tests.harness import FakeClock, RadarHarness, radar_command, shown_text
 
 pytestmark = pytest.mark.e2e
 
 GENERAL = "C_GENERAL"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-_response_names = itertools.count(1)
 
 
 def at(text: str) -> datetime:
@@ -87,37 +85,6 @@ def bot(
 
 
 # ------------------------------------------------------------------------------ helpers
-
-
-def radar_command(bot: RadarHarness, slack: SlackStandIn, text: str, channel: str = GENERAL) -> str:
-    """Run `/radar <text>` in a channel as a user would; returns what the bot answered."""
-    name = f"answer-{next(_response_names)}"
-    status, _body, _elapsed = bot.command(
-        "/radar", text, response_url=slack.response_url_for(name), channel_id=channel
-    )
-    assert status == 200
-    answers = slack.wait_for(lambda: slack.responses(name), timeout=5)
-    assert answers, f"no answer to /radar {text}"
-    return shown_text(answers[0])
-
-
-def shown_text(payload: dict[str, Any]) -> str:
-    """Every text a reader sees in a message: the fallback and all block texts."""
-    found: list[str] = []
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            for key, item in value.items():
-                if key == "text" and isinstance(item, str):
-                    found.append(item)
-                else:
-                    walk(item)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item)
-
-    walk({"text": payload.get("text"), "blocks": payload.get("blocks")})
-    return "\n".join(found)
 
 
 def digests(slack: SlackStandIn, channel: str = GENERAL) -> list[dict[str, Any]]:
