@@ -107,7 +107,7 @@ def test_socket_mode_acks_answers_delivers_and_stops_cleanly(
 
         hub.add_many(fx.family_launch(datetime.now(UTC)))
         alerts = slack.wait_for(lambda: slack.messages(GENERAL), timeout=30)
-        assert alerts, "the family never reached the subscribed channel"
+        assert alerts, f"the family never reached the subscribed channel; log:\n{bot.log()}"
         assert alerts[0]["text"].startswith("🇨🇳 New open-weight release from Qwen: Qwen3.7")
         assert "13 models" in alerts[0]["text"]
 

@@ -372,6 +372,7 @@ def test_refresh_counts_costs_one_request_a_lab_and_records_old_repos_silently(
 ) -> None:
     hub.add_many(background(now, 20))
     core = build()
+    core.tracker.list_limit = 2  # google's two gemma-3 repos fill its newest-first listing
     bootstrap(core, hub, clock)
     hub.update("openai/gpt-oss-20b", downloads=5_000_000, likes=9_000)
     hub.add(
@@ -398,6 +399,22 @@ def test_refresh_counts_costs_one_request_a_lab_and_records_old_repos_silently(
     # Known now, so the next poll has nothing to announce.
     clock.advance(minutes=5)
     assert core.tracker.poll_cycle().events == []
+
+
+def test_a_release_published_between_a_poll_and_the_count_refresh_is_still_announced(
+    hub: HubStandIn, build: BuildCore, clock: ManualClock, now: datetime
+) -> None:
+    """The refresh lists labs by downloads; a hot new family can show up there first."""
+    hub.add_many(background(now, 20))
+    core = build()
+    bootstrap(core, hub, clock)
+    hub.add_many(family_launch(clock()))
+
+    core.tracker.refresh_counts()
+
+    assert core.store.models.get(FAMILY_IDS[0].lower()) is None, "left for the poll to judge"
+    report = core.tracker.poll_cycle()
+    assert summary(report.events) == [("new_release", "Qwen3.7", FAMILY_IDS)]
 
 
 # --------------------------------------------------------------------------- faults

@@ -113,6 +113,10 @@ class Tracker:
         self._cycle_lock = threading.Lock()
         # lower id -> (how the previous cycle listed it, the record it left behind)
         self._last_refresh: dict[str, tuple[tuple[int, str | None], ModelRecord]] = {}
+        # lower lab namespace -> the oldest createdAt its last full listing showed (None:
+        # the listing held every repo of the lab). Only repos older than this are out of
+        # the poll's sight, so only they may be recorded as history by `refresh_counts`.
+        self._horizons: dict[str, datetime | None] = {}
         # Set on shutdown: requests not yet sent are skipped (their repos are simply seen
         # next time), so SIGTERM does not wait for a whole cycle of Hub retries.
         self.stopping = stopping or threading.Event()
@@ -313,7 +317,8 @@ class Tracker:
         self._recheck_breakouts(fetched, new_notable, now)
         self._group(new_notable, report, now)
 
-        for namespace in fetched.listings:
+        for namespace, repos in fetched.listings.items():
+            self._horizons[namespace.lower()] = self._horizon(repos)
             if namespace.lower() not in lab_state:
                 report.bootstrapped.append(namespace)
             lab_state[namespace.lower()] = {"last_success": now.isoformat()}
@@ -452,8 +457,10 @@ class Tracker:
     def refresh_counts(self) -> int:
         """Refresh downloads and likes of tracked labs' most used models (one request a lab).
 
-        Repos found here that the store does not know are old and popular: they are
-        recorded as history (dated by the Hub), never alerted.
+        A repo found here that the store does not know is recorded as history (dated by
+        the Hub, never alerted) only when it is older than everything the lab's last poll
+        listing showed. Anything newer is the poll's to judge: a release that went public
+        between the poll and this refresh must still be announced.
         """
         with self._cycle_lock:
             namespaces = self.registry.poll_namespaces()
@@ -471,13 +478,12 @@ class Tracker:
                 listings = list(pool.map(most_downloaded, namespaces))
             changed = 0
             with self.store.lock:
-                lab_state = self._lab_state()
                 for repos in listings:
                     for repo in repos:
                         lab = self.registry.resolve(repo.author)
                         known = self.store.models.get(repo.id.lower())
                         if known is None:
-                            if lab is not None and lab.namespace.lower() in lab_state:
+                            if self._beyond_poll_sight(repo, lab):
                                 self._record_history(repo, lab)
                                 changed += 1
                             continue
@@ -493,6 +499,19 @@ class Tracker:
                 self.store.state.put(StateEntry(name=POLL_STATE, value=value))
                 self.store.commit()
             return changed
+
+    def _horizon(self, listing: list[HubRepo]) -> datetime | None:
+        if len(listing) < self.list_limit:
+            return None  # the poll sees every repo of this lab
+        dates = [repo.created_at for repo in listing if repo.created_at is not None]
+        return min(dates) if dates else None
+
+    def _beyond_poll_sight(self, repo: HubRepo, lab: Lab | None) -> bool:
+        """True for a repo the poll's newest-first listing can no longer show."""
+        if lab is None or repo.created_at is None:
+            return False
+        horizon = self._horizons.get(lab.namespace.lower())
+        return horizon is not None and repo.created_at < horizon
 
     def refresh_due(self, interval: timedelta) -> bool:
         entry = self.store.state.get(POLL_STATE)
