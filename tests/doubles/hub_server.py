@@ -358,14 +358,15 @@ class HubStandIn:
             return _Reply(400, {"error": '"limit" must be a positive integer'}, {})
         limit = min(limit, MAX_LIMIT)
 
-        with self._lock:
-            candidates = [copy.deepcopy(m) for m in self.models.values() if not m.get("private")]
+        with self._lock:  # copy only the page: tests poll dozens of labs a cycle
+            matching = [
+                m for m in self.models.values() if not m.get("private") and _matches(m, query)
+            ]
+            if sort is not None:
+                matching.sort(key=lambda m: m.get("id", ""))
+                matching.sort(key=lambda m: _sort_value(m.get(sort)), reverse=True)
+            page = [copy.deepcopy(m) for m in matching[offset : offset + limit]]
             lookup = {m["id"]: m for m in self.models.values()}
-        matching = [m for m in candidates if _matches(m, query)]
-        if sort is not None:
-            matching.sort(key=lambda m: m.get("id", ""))
-            matching.sort(key=lambda m: _sort_value(m.get(sort)), reverse=True)
-        page = matching[offset : offset + limit]
         headers: dict[str, str] = {}
         if offset + limit < len(matching):
             kept = [(k, v) for k, v in pairs if k != "cursor"]
