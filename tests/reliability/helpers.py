@@ -451,7 +451,7 @@ def wait_until(predicate: Callable[[], Any], timeout: float, interval: float = 0
 
 
 def report(suite: str, **figures: object) -> None:
-    """One line of measured figures (shown with `pytest -s`; RELIABILITY.md quotes them)."""
+    """One line of measured figures (shown with `pytest -rP`; the README quotes them)."""
     shown = ", ".join(f"{name}={value}" for name, value in figures.items())
     print(f"\n[reliability] {suite}: {shown}")
 
