@@ -103,7 +103,8 @@ MEMBERS = [_member(8 * 10**9), _member(235 * 10**9, "image-text-to-text")]
         (["country:US"], _release(), MEMBERS, False),
         (["region:china"], _release(), MEMBERS, True),
         (["region:eu"], _release(), MEMBERS, False),
-        (["region:other"], _release("newlab", None, None), MEMBERS, False),
+        (["region:other"], _release("newlab", None, None), MEMBERS, True),  # as in /radar stats
+        (["region:us"], _release("newlab", None, None), MEMBERS, False),
         (["min-params:200B"], _release(), MEMBERS, True),
         (["min-params:300B"], _release(), MEMBERS, False),
         (["min-params:1B"], _release(), [_member(None)], False),

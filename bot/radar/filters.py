@@ -135,7 +135,8 @@ def matches(filters: Filters, release: Release, members: Sequence[ModelRecord]) 
         code.upper() for code in filters.countries
     }:
         return False
-    if filters.regions and release.region not in filters.regions:
+    # A lab of unknown country (a breakout) is "other", as in the scoreboard.
+    if filters.regions and (release.region or Region.OTHER) not in filters.regions:
         return False
     if filters.min_params_b is not None:
         largest = max((m.params_total or 0 for m in members), default=0)
