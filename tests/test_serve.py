@@ -8,18 +8,11 @@ log on stderr, `/healthz`, the database file) and what a Slack channel sees (mes
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 
 from bot.store import open_store
@@ -27,107 +20,15 @@ from tests.doubles import hub_fixtures as fx
 from tests.doubles.hub_server import HubStandIn
 from tests.doubles.signing import FORM, post_signed, slash_command_body
 from tests.doubles.slack_server import SlackStandIn
-from tests.harness import BOT_TOKEN, SIGNING_SECRET, free_port
+from tests.harness import BOT_TOKEN, SIGNING_SECRET
+from tests.serve_process import BotProcess, serving, standin_env, wait_until
 
 pytestmark = pytest.mark.e2e
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 GENERAL = "C_GENERAL"
 
 
-@dataclass
-class ServeProcess:
-    """A running `serve` and where to find what it wrote."""
-
-    process: subprocess.Popen
-    url: str
-    db_path: Path
-    log_path: Path
-
-    def log(self) -> str:
-        return self.log_path.read_text(encoding="utf-8", errors="replace")
-
-    def health(self) -> tuple[int, dict[str, Any]]:
-        response = httpx.get(f"{self.url}/healthz", timeout=2)
-        return response.status_code, response.json()
-
-    def health_when(
-        self, accept: Callable[[int, dict[str, Any]], bool], *, what: str, timeout: float = 15
-    ) -> tuple[int, dict[str, Any]]:
-        """The first `/healthz` answer that `accept(status, body)` likes."""
-
-        def accepted() -> tuple[int, dict[str, Any]] | None:
-            status, body = self.health()
-            return (status, body) if accept(status, body) else None
-
-        return wait_until(accepted, timeout=timeout, what=what)
-
-    def stop(self, timeout: float = 20) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=timeout)
-
-
-def serve_env(hub: HubStandIn, slack: SlackStandIn, tmp_path: Path, **extra: str) -> dict[str, str]:
-    """Everything `serve` needs, and nothing inherited from the developer's environment."""
-    env = {
-        "PYTHONPATH": str(REPO_ROOT),
-        "HOME": str(tmp_path),
-        "MPLCONFIGDIR": str(tmp_path / "matplotlib"),
-        "HF_ENDPOINT": hub.url,
-        "SLACK_API_URL": slack.url,
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "RADAR_DB_PATH": str(tmp_path / "radar.json"),
-        "PORT": str(free_port()),
-        "HOST": "127.0.0.1",
-        "POLL_INTERVAL_SECONDS": "1",
-        "HUB_TIMEOUT_SECONDS": "2",
-        "HUB_MAX_RETRIES": "0",  # a failing Hub fails fast, so SIGTERM is not kept waiting
-    }
-    env.update(extra)
-    return {name: value for name, value in env.items() if value}
-
-
-@contextmanager
-def serving(env: dict[str, str], tmp_path: Path) -> Iterator[ServeProcess]:
-    log_path = tmp_path / "serve.log"
-    with log_path.open("w", encoding="utf-8") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve"],
-            env=env,
-            cwd=tmp_path,  # no stray .env file can leak in
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            yield ServeProcess(
-                process,
-                f"http://127.0.0.1:{env['PORT']}",
-                Path(env["RADAR_DB_PATH"]),
-                log_path,
-            )
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait(timeout=10)
-
-
-def wait_until(check: Callable[[], Any], *, timeout: float, what: str) -> Any:
-    """Poll `check` every 50 ms until it returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            result = check()
-        except httpx.TransportError:
-            result = None  # the server is not listening yet
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.05)
-
-
-def radar_command(bot: ServeProcess, slack: SlackStandIn, text: str, name: str) -> str:
+def radar_command(bot: BotProcess, slack: SlackStandIn, text: str, name: str) -> str:
     body = slash_command_body(
         "/radar",
         text,
@@ -154,7 +55,7 @@ def test_serve_polls_alerts_answers_and_stops_cleanly_on_sigterm(
     hub: HubStandIn, slack: SlackStandIn, tmp_path: Path
 ) -> None:
     hub.add_many(fx.background(datetime.now(UTC), 10))
-    env = serve_env(hub, slack, tmp_path, LOG_LEVEL="DEBUG")
+    env = standin_env(hub, slack, tmp_path, LOG_LEVEL="DEBUG")
     with serving(env, tmp_path) as bot:
         status, health = bot.health_when(
             lambda _status, body: bool(body.get("last_success_at")),
@@ -183,7 +84,7 @@ def test_serve_polls_alerts_answers_and_stops_cleanly_on_sigterm(
         assert bot.health()[0] == 200
 
         assert bot.stop() == 0
-        log = bot.log()
+        log = bot.log_text()
         assert "stopped cleanly" in log
         assert BOT_TOKEN not in log and SIGNING_SECRET not in log
 
@@ -203,7 +104,7 @@ def test_healthz_is_503_while_polls_keep_failing_and_recovers(
     hub: HubStandIn, slack: SlackStandIn, tmp_path: Path
 ) -> None:
     hub.set_failure_rate(1.0, kinds=("500",))
-    with serving(serve_env(hub, slack, tmp_path), tmp_path) as bot:
+    with serving(standin_env(hub, slack, tmp_path), tmp_path) as bot:
         started = time.monotonic()
         _status, health = bot.health_when(
             lambda status, _body: status == 503, what="/healthz to report the failing poller"
@@ -221,16 +122,16 @@ def test_healthz_is_503_while_polls_keep_failing_and_recovers(
         assert health["status"] == "ok" and health["last_success_at"]
 
         assert bot.stop() == 0
-        assert "stopped cleanly" in bot.log()
+        assert "stopped cleanly" in bot.log_text()
 
 
 def test_serve_without_a_signing_secret_exits_2_naming_it(
     hub: HubStandIn, slack: SlackStandIn, tmp_path: Path
 ) -> None:
-    env = serve_env(hub, slack, tmp_path, SLACK_SIGNING_SECRET="")
+    env = standin_env(hub, slack, tmp_path, SLACK_SIGNING_SECRET="")
     with serving(env, tmp_path) as bot:
         assert bot.process.wait(timeout=30) == 2
-        lines = bot.log().strip().splitlines()
+        lines = bot.log_text().strip().splitlines()
     assert len(lines) == 1, lines
     assert "SLACK_SIGNING_SECRET" in lines[0]
     assert BOT_TOKEN not in lines[0]
@@ -243,12 +144,12 @@ def test_sigterm_does_not_wait_for_a_failing_hubs_retries(
     """With the default retries a failing Hub keeps a poll busy for many seconds; a stop
     must still be quick, and the database stays loadable."""
     hub.set_failure_rate(1.0, kinds=("503",))
-    env = serve_env(hub, slack, tmp_path, HUB_MAX_RETRIES="6", HUB_TIMEOUT_SECONDS="5")
+    env = standin_env(hub, slack, tmp_path, HUB_MAX_RETRIES="6", HUB_TIMEOUT_SECONDS="5")
     with serving(env, tmp_path) as bot:
-        wait_until(lambda: "retry 1/6" in bot.log(), timeout=15, what="a poll to be retrying")
+        assert wait_until(lambda: "retry 1/6" in bot.log_text(), 15), "a poll never retried"
         started = time.monotonic()
         assert bot.stop(timeout=20) == 0
         assert time.monotonic() - started < 6, "shutdown waited for the retries"
-        assert "stopped cleanly" in bot.log()
+        assert "stopped cleanly" in bot.log_text()
     with open_store(bot.db_path) as store:
         assert store.state.get("poll") is not None

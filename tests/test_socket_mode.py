@@ -22,7 +22,7 @@ from tests.doubles.hub_server import HubStandIn
 from tests.doubles.slack_server import SlackStandIn
 from tests.doubles.socket_mode_server import SocketModeStandIn
 from tests.harness import BOT_TOKEN
-from tests.test_serve import ServeProcess, serve_env, serving, wait_until
+from tests.serve_process import BotProcess, serving, standin_env, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -48,7 +48,7 @@ def sockets(slack: SlackStandIn) -> Iterator[SocketModeStandIn]:
 def socket_env(hub: HubStandIn, slack: SlackStandIn, tmp_path: Path, **extra: str) -> dict:
     """Socket Mode configuration: an app token and deliberately no signing secret."""
     settings = {"SLACK_APP_TOKEN": APP_TOKEN, "SLACK_SIGNING_SECRET": "", **extra}
-    return serve_env(hub, slack, tmp_path, **settings)
+    return standin_env(hub, slack, tmp_path, **settings)
 
 
 def answer_text(slack: SlackStandIn, name: str) -> str:
@@ -70,9 +70,9 @@ def radar_over_socket(
     return ack.seconds, answer_text(slack, name)
 
 
-def connected(bot: ServeProcess, sockets: SocketModeStandIn) -> None:
+def connected(bot: BotProcess, sockets: SocketModeStandIn) -> None:
     if not sockets.wait_for_connection(timeout=20):
-        raise AssertionError(f"the bot never opened a socket; its log:\n{bot.log()}")
+        raise AssertionError(f"the bot never opened a socket; its log:\n{bot.log_text()}")
 
 
 def test_socket_mode_acks_answers_delivers_and_stops_cleanly(
@@ -107,7 +107,7 @@ def test_socket_mode_acks_answers_delivers_and_stops_cleanly(
 
         hub.add_many(fx.family_launch(datetime.now(UTC)))
         alerts = slack.wait_for(lambda: slack.messages(GENERAL), timeout=30)
-        assert alerts, f"the family never reached the subscribed channel; log:\n{bot.log()}"
+        assert alerts, f"the family never reached the subscribed channel; log:\n{bot.log_text()}"
         assert alerts[0]["text"].startswith("🇨🇳 New open-weight release from Qwen: Qwen3.7")
         assert "13 models" in alerts[0]["text"]
 
@@ -127,11 +127,9 @@ def test_socket_mode_acks_answers_delivers_and_stops_cleanly(
         assert "Muted `Qwen` in this channel" in answer_text(slack, "mute")
 
         sockets.request_reconnect()
-        wait_until(
-            lambda: len(sockets.handshakes) == 2 and len(sockets.live_connections()) == 1,
-            timeout=10,
-            what="the bot to replace its socket after Slack's disconnect message",
-        )
+        assert wait_until(
+            lambda: len(sockets.handshakes) == 2 and len(sockets.live_connections()) == 1, 10
+        ), "the bot never replaced its socket after Slack's disconnect message"
         assert len(slack.calls_to("apps.connections.open")) == urls_before_reconnect + 1, (
             "a fresh URL for each socket"
         )
@@ -148,13 +146,11 @@ def test_socket_mode_acks_answers_delivers_and_stops_cleanly(
         started = time.monotonic()
         assert bot.stop() == 0
         assert time.monotonic() - started < 10
-        log = bot.log()
+        log = bot.log_text()
         assert "Socket Mode connected" in log and "(Socket mode)" in log
         assert "stopped cleanly" in log
         assert APP_TOKEN not in log and BOT_TOKEN not in log
-    wait_until(
-        lambda: not sockets.live_connections(), timeout=5, what="the socket to close on SIGTERM"
-    )
+    assert wait_until(lambda: not sockets.live_connections(), 5), "the socket outlived SIGTERM"
 
 
 def wrong_token_run(hub: HubStandIn, slack: SlackStandIn, tmp_path: Path) -> tuple[int, str, float]:
@@ -163,7 +159,7 @@ def wrong_token_run(hub: HubStandIn, slack: SlackStandIn, tmp_path: Path) -> tup
     with serving(env, tmp_path) as bot:
         started = time.monotonic()
         code = bot.process.wait(timeout=30)
-        return code, bot.log(), time.monotonic() - started
+        return code, bot.log_text(), time.monotonic() - started
 
 
 def test_a_wrong_app_token_is_refused_and_the_bot_exits_naming_the_error(

@@ -11,29 +11,22 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-import os
-import signal
 import subprocess
 import sys
-import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-import httpx
-
-from bot.config import Settings
 from bot.radar.labs import LabRegistry
 from bot.radar.releases import family_stem
 from bot.store import open_store
 from tests.doubles.hub_fixtures import B, model_json
 from tests.doubles.slack_server import SlackStandIn
-from tests.harness import BOT_TOKEN, SIGNING_SECRET, RadarHarness
+from tests.harness import RadarHarness
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 ALERT_METADATA = "radar_release"
 DIGEST_METADATA = "radar_digest"
 GENERIC_FAILURE = "something went wrong on my side"
@@ -224,35 +217,6 @@ def repeated(items: Sequence[str]) -> dict[str, int]:
 # ------------------------------------------------------------ the bot as a process
 
 
-def serve_env(
-    *,
-    hub_url: str,
-    slack_url: str,
-    db_path: Path,
-    port: int,
-    **extra: str,
-) -> dict[str, str]:
-    """The environment of `python -m bot serve`, without any setting inherited by accident."""
-    settings_names = {name.upper() for name in Settings.model_fields}
-    env = {key: value for key, value in os.environ.items() if key.upper() not in settings_names}
-    env.update(
-        PYTHONPATH=str(REPO_ROOT),
-        PYTHONUNBUFFERED="1",
-        HF_ENDPOINT=hub_url,
-        SLACK_API_URL=slack_url,
-        SLACK_BOT_TOKEN=BOT_TOKEN,
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        RADAR_DB_PATH=str(db_path),
-        PORT=str(port),
-        HOST="127.0.0.1",
-        POLL_INTERVAL_SECONDS="1",
-        HUB_TIMEOUT_SECONDS="2",
-        HUB_MAX_RETRIES="1",
-    )
-    env.update(extra)
-    return env
-
-
 def run_cli(
     args: Sequence[str], env: Mapping[str, str], *, cwd: Path, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
@@ -267,90 +231,6 @@ def run_cli(
         timeout=timeout,
         check=False,
     )
-
-
-class BotProcess:
-    """`python -m bot serve` as a child process on a fixed port, killable at any moment.
-
-    Every run appends its stderr to one log file, so a test can scan all of it afterwards.
-    """
-
-    def __init__(self, env: Mapping[str, str], log_path: Path, *, cwd: Path) -> None:
-        self.env = dict(env)
-        self.log_path = log_path
-        self.cwd = cwd
-        self.url = f"http://127.0.0.1:{self.env['PORT']}"
-        self.process: subprocess.Popen[bytes] | None = None
-        self._log: IO[bytes] | None = None
-        self.starts = 0
-
-    def start(self) -> BotProcess:
-        self._log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve"],
-            cwd=self.cwd,
-            env=self.env,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-        self.starts += 1
-        return self
-
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def wait_ready(self, timeout: float = 20.0) -> dict[str, Any]:
-        """Wait for `/healthz` to answer; a process that dies first fails with its log."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not self.running:
-                raise AssertionError(f"the bot exited early:\n{self.log_tail()}")
-            with contextlib.suppress(httpx.HTTPError):
-                return self.health()[1]
-            time.sleep(0.02)
-        raise AssertionError(f"the bot did not answer /healthz in {timeout} s:\n{self.log_tail()}")
-
-    def health(self) -> tuple[int, dict[str, Any]]:
-        response = httpx.get(f"{self.url}/healthz", timeout=2.0)
-        return response.status_code, response.json()
-
-    def kill9(self) -> None:
-        """SIGKILL: no handler, no flush, no shutdown hook runs."""
-        assert self.process is not None
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
-        self._close_log()
-
-    def stop(self, timeout: float = 30.0) -> int:
-        """SIGTERM, as an orchestrator sends it; returns the exit code."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            code = self.process.wait(timeout=timeout)
-        finally:
-            if self.running:
-                self.kill9()
-            self._close_log()
-        return code
-
-    def close(self) -> None:
-        if self.running:
-            self.kill9()
-        self._close_log()
-
-    def log_text(self) -> str:
-        return self.log_path.read_text(encoding="utf-8", errors="replace")
-
-    def log_tail(self, lines: int = 40) -> str:
-        return "\n".join(self.log_text().splitlines()[-lines:])
-
-    def _close_log(self) -> None:
-        if self._log is not None:
-            self._log.close()
-            self._log = None
 
 
 # ------------------------------------------------------------------------ logging
@@ -438,16 +318,6 @@ def percentile(values: Sequence[float], fraction: float) -> float:
         return math.nan
     rank = max(1, math.ceil(fraction * len(ordered)))
     return ordered[rank - 1]
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float, interval: float = 0.02) -> Any:
-    """Re-check `predicate` until it is truthy or `timeout` passes; returns its last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = predicate()
-        if result or time.monotonic() >= deadline:
-            return result
-        time.sleep(interval)
 
 
 def report(suite: str, **figures: object) -> None:

@@ -35,15 +35,13 @@ from tests.doubles.slack_server import SlackStandIn
 from tests.harness import BOT_TOKEN, SIGNING_SECRET, FakeClock, RadarHarness, free_port
 from tests.reliability.helpers import (
     LAB_ROTATION,
-    BotProcess,
     family_records,
     keep_only_labs,
     report,
     restored_logging,
-    serve_env,
     use_hub_client,
-    wait_until,
 )
+from tests.serve_process import BotProcess, serve_env, wait_until
 
 pytestmark = [pytest.mark.reliability, pytest.mark.security]
 

@@ -38,7 +38,6 @@ from tests.reliability.helpers import (
     ALERT_METADATA,
     DIGEST_METADATA,
     EU_COUNTRIES,
-    BotProcess,
     ScriptedRelease,
     alert_texts,
     alerts_by_channel,
@@ -46,10 +45,9 @@ from tests.reliability.helpers import (
     release_week,
     repeated,
     report,
-    serve_env,
     thread_reply_members,
-    wait_until,
 )
+from tests.serve_process import BotProcess, serve_env, wait_until
 
 pytestmark = pytest.mark.reliability
 

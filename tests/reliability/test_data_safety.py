@@ -28,7 +28,11 @@ from bot.store import SCHEMA_VERSION, open_store
 from tests.doubles.hub_fixtures import background
 from tests.doubles.hub_server import HubStandIn
 from tests.harness import free_port
-from tests.reliability.helpers import report, run_cli, serve_env
+from tests.reliability.helpers import (
+    report,
+    run_cli,
+)
+from tests.serve_process import serve_env
 
 pytestmark = pytest.mark.reliability
 

@@ -35,16 +35,14 @@ from tests.harness import SIGNING_SECRET, free_port
 from tests.reliability.helpers import (
     GENERIC_FAILURE,
     LAB_ROTATION,
-    BotProcess,
     alerts_by_channel,
     keep_only_labs,
     percentile,
     release_week,
     repeated,
     report,
-    serve_env,
-    wait_until,
 )
+from tests.serve_process import BotProcess, serve_env, wait_until
 
 pytestmark = pytest.mark.reliability
 
