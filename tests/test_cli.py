@@ -208,7 +208,7 @@ def test_poll_prints_each_release_once_with_its_reasons(week: Week) -> None:
     assert "     … and 1 more" in text  # 13 members, 12 lines shown
     assert "     • tier-1 lab" in text
     assert "     • flagship family Qwen3.7" in text
-    assert "📈 Breakout · 🏳️ lumen-research: Lumen-R1" in text
+    assert "📈 Breakout · 🌐 lumen-research: Lumen-R1" in text
     assert "     • breakout from untracked namespace lumen-research" in text
     assert "Poll ok: " in text
     assert "2 new releases, 0 updated releases." in text
@@ -416,7 +416,7 @@ def test_digest_text_lists_releases_by_region_and_the_scoreboard(
     assert lines[1].endswith(" · 2 notable releases")
     assert "🇨🇳 China (1)" in lines
     assert f"  🇨🇳 Qwen · Qwen3.7 · {QWEN_FAMILY} models · 8B–122B" in lines
-    assert "  🏳️ lumen-research · Lumen-R1 · 1 model · 32B · breakout" in lines
+    assert "  🌐 lumen-research · Lumen-R1 · 1 model · 32B · breakout" in lines
     board = lines[lines.index("Scoreboard") + 1 :][:5]
     assert board[0].split() == ["region", "releases", "share", "downloads", "top", "release"]
     assert board[1].split()[:3] == ["US", "0", "0%"]
@@ -490,7 +490,7 @@ def test_demo_runs_offline_with_an_empty_environment(
         "🆕 New release · 🇺🇸 Ai2: Olmo-4",
         "🆕 New release · 🇫🇷 Mistral AI: Ministral-4",
         "➕ Release updated · 🇨🇳 Qwen: Qwen3.7 · 2 more models (13 in all)",
-        "📈 Breakout · 🏳️ lumen-research: Lumen-R1",
+        "📈 Breakout · 🌐 lumen-research: Lumen-R1",
     ):
         assert heading in text
     assert "openness: weights + data + code" in text  # Olmo: data and code published

@@ -146,12 +146,15 @@ def test_flags_and_country_names():
     assert flag("CN") == "🇨🇳"
     assert flag("us") == "🇺🇸"
     assert flag("IL") == "🇮🇱"
-    assert flag(None) == "🏳️"
-    assert flag("ZZ") == "🏳️"
+    assert flag(None) == "🌐"
+    assert flag("ZZ") == "🌐"
     assert country_name("KR") == "South Korea"
     assert country_name("gb") == "United Kingdom"
     assert country_name("ZZ") == "ZZ"
     assert country_name(None) == "unknown country"
+    # Codes people use that are not ISO countries: the Slack renderer and the terminal agree.
+    assert (flag("UK"), country_name("uk")) == ("🇬🇧", "United Kingdom")
+    assert (flag("EU"), country_name("EU")) == ("🇪🇺", "European Union")
 
 
 def test_labs_are_sorted_by_region_then_name_and_filter_by_country(registry):

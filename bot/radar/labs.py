@@ -19,7 +19,11 @@ from bot.radar.models import Lab, Region
 if TYPE_CHECKING:  # the registry only needs the Store protocol's shape
     from bot.store.base import Store
 
-UNKNOWN_FLAG = "🏳️"
+# A lab of unknown country belongs to "the rest of the world", as on the scoreboard.
+UNKNOWN_FLAG = "🌐"
+# Codes people use that are not ISO 3166 countries but have a flag and a name.
+_EXTRA_NAMES = {"EU": "European Union"}
+_CODE_ALIASES = {"UK": "GB"}
 
 # ISO 3166-1 alpha-2 codes with short English names (the names people type and read).
 _ISO_TABLE = """
@@ -245,18 +249,28 @@ def region_for_country(code: str | None) -> Region:
     return Region.OTHER
 
 
+def _known_code(code: str | None) -> str | None:
+    upper = (code or "").strip().upper()
+    upper = _CODE_ALIASES.get(upper, upper)
+    return upper if upper in COUNTRY_NAMES or upper in _EXTRA_NAMES else None
+
+
 def flag(code: str | None) -> str:
-    """The flag emoji for a country code; a white flag when we do not know the country."""
-    if not code or code.upper() not in COUNTRY_NAMES:
+    """The flag emoji for a country code ("EU" too); a globe when we do not know it."""
+    known = _known_code(code)
+    if known is None:
         return UNKNOWN_FLAG
-    return "".join(chr(0x1F1E6 + ord(letter) - ord("A")) for letter in code.upper())
+    return "".join(chr(0x1F1E6 + ord(letter) - ord("A")) for letter in known)
 
 
 def country_name(code: str | None) -> str:
-    """A readable country name; the code itself when it is not an ISO code we know."""
+    """A readable country name; the code itself when it is not a code we know."""
     if not code:
         return "unknown country"
-    return COUNTRY_NAMES.get(code.upper(), code.upper())
+    known = _known_code(code)
+    if known is None:
+        return code.strip().upper()
+    return COUNTRY_NAMES.get(known) or _EXTRA_NAMES[known]
 
 
 @lru_cache(maxsize=1)

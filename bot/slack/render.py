@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.radar.digest import Digest, Scoreboard
+from bot.radar.labs import country_name, flag
 from bot.radar.models import (
     DigestSchedule,
     Lab,
@@ -73,33 +74,6 @@ _REGION_LABELS = {
     Region.EU: ("🇪🇺", "Europe"),
     Region.OTHER: ("🌐", "Rest of the world"),
 }
-_COUNTRY_NAMES = {
-    "US": "United States",
-    "CN": "China",
-    "EU": "European Union",
-    "FR": "France",
-    "DE": "Germany",
-    "GB": "United Kingdom",
-    "CA": "Canada",
-    "JP": "Japan",
-    "KR": "South Korea",
-    "IL": "Israel",
-    "AE": "United Arab Emirates",
-    "IN": "India",
-    "SG": "Singapore",
-    "CH": "Switzerland",
-    "NL": "Netherlands",
-    "SE": "Sweden",
-    "FI": "Finland",
-    "PL": "Poland",
-    "ES": "Spain",
-    "IT": "Italy",
-    "TW": "Taiwan",
-    "HK": "Hong Kong",
-    "RU": "Russia",
-    "SA": "Saudi Arabia",
-    "AU": "Australia",
-}
 _DERIVATIVE_NOUNS = {
     "quantized": ("quantized", "quantized"),
     "finetune": ("fine-tune", "fine-tunes"),
@@ -114,24 +88,8 @@ _WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Satur
 # ---------------------------------------------------------------------------------------------
 
 
-def _flag(code: str | None) -> str:
-    """Emoji flag for an ISO 3166 alpha-2 code ("EU" works too); a globe when unknown."""
-    if not code:
-        return "🌐"
-    letters = code.strip().upper()
-    if letters == "UK":
-        letters = "GB"
-    if len(letters) != 2 or not letters.isascii() or not letters.isalpha():
-        return "🌐"
-    return "".join(chr(0x1F1E6 + ord(letter) - ord("A")) for letter in letters)
-
-
 def _country_label(code: str | None) -> str:
-    if not code:
-        return "country unknown"
-    upper = code.strip().upper()
-    name = _COUNTRY_NAMES.get(upper)
-    return escape(name or upper)
+    return escape(country_name(code)) if code else "country unknown"
 
 
 def _one_decimal(value: float) -> str:
@@ -525,7 +483,7 @@ def model_card(
     if record.created_at is not None and _date(record.created_at) != first_seen:
         first_seen += f" (created {_date(record.created_at)})"
     fields = [
-        f"*Lab*\n{_flag(country)} {escape(lab_label)} · {_country_label(country)}",
+        f"*Lab*\n{flag(country)} {escape(lab_label)} · {_country_label(country)}",
         f"*First seen*\n{first_seen}",
         f"*Parameters*\n{size}",
         f"*Task*\n{escape(record.pipeline_tag or 'unknown')}",
@@ -652,7 +610,7 @@ def release_alert(
 ) -> Payload:
     """The one channel message for a new release (a family of sizes is one alert)."""
     count = _member_count(release, members)
-    flag = _flag(release.country)
+    emoji = flag(release.country)
     lab = escape(release.lab_name)
     summary = (
         f"*New open-weight release* from *{escape_inline(release.lab_name)}* · "
@@ -671,7 +629,7 @@ def release_alert(
         fields.append(f"*Task*\n{escape(', '.join(tasks))}")
     lines = _release_member_lines(release, members, hub_url)
     blocks: list[Block] = [
-        _header(f"{flag} {release.lab_name}: {release.title}"),
+        _header(f"{emoji} {release.lab_name}: {release.title}"),
         _section(summary, fields=fields, block_id="release_summary"),
         _section(_join_within(lines, _PACKED_SECTION, "models"), block_id="release_members"),
     ]
@@ -694,7 +652,7 @@ def release_alert(
         )
     )
     fallback = (
-        f"{flag} New open-weight release from {lab}: {escape(release.title)} "
+        f"{emoji} New open-weight release from {lab}: {escape(release.title)} "
         f"({_plural(count, 'model', 'models')}, {_size_range(members)})"
     )
     return _message(fallback, blocks)
@@ -717,7 +675,7 @@ def _release_line(release: Release, members: Sequence[ModelRecord], base: str) -
     title = hub_link(lead, release.title, base=base) if lead else escape(release.title)
     count = _member_count(release, members)
     return (
-        f"{_flag(release.country)} *{escape_inline(release.lab_name)}*: {title} · "
+        f"{flag(release.country)} *{escape_inline(release.lab_name)}*: {title} · "
         f"{_size_range(members)} · {_plural(count, 'model', 'models')} · "
         f"{_date(release.first_seen)}"
     )
@@ -769,7 +727,7 @@ def comparison(
 
     def lab_cell(record: ModelRecord) -> str:
         lab_name, country = label_of(record)
-        return f"{_flag(country)} {escape(lab_name)} · {_country_label(country)}"
+        return f"{flag(country)} {escape(lab_name)} · {_country_label(country)}"
 
     rows: list[tuple[str, Callable[[ModelRecord], str]]] = [
         ("Lab", lab_cell),
@@ -880,7 +838,7 @@ def error_message(text: str, *, hint: str | None = None) -> Payload:
 
 
 def _lab_line(lab: Lab) -> str:
-    line = f"{_flag(lab.country)} *{escape_inline(lab.name)}* `{escape_inline(lab.namespace)}`"
+    line = f"{flag(lab.country)} *{escape_inline(lab.name)}* `{escape_inline(lab.namespace)}`"
     if lab.tier == 1:
         line += " · frontier"
     if lab.source == "user":
@@ -900,7 +858,7 @@ def labs_list(
             for lab in tracked
             if (lab.country or "").lower() == wanted or lab.region.value == wanted
         ]
-        title = f"Tracked labs: {_flag(country)} {country.strip().upper()}"
+        title = f"Tracked labs: {flag(country)} {country.strip().upper()}"
     else:
         title = "Tracked labs"
     blocks: list[Block] = [_header(title)]
@@ -1091,7 +1049,7 @@ def _leader_line(board: Scoreboard) -> str:
 def stats_message(board: Scoreboard, *, days: int) -> Payload:
     """`/radar stats`: the scoreboard by region and by country for one window."""
     countries = [
-        f"{_flag(c.country)} {escape(_country_label(c.country))}: "
+        f"{flag(c.country)} {escape(_country_label(c.country))}: "
         f"{_plural(c.releases, 'release', 'releases')}, {format_count(c.downloads)} downloads"
         for c in board.countries[:15]
     ]
@@ -1127,7 +1085,7 @@ def digest_message(digest: Digest, *, hub_url: str = HUB_URL) -> Payload:
             continue
         icon, label = _REGION_LABELS[region]
         lines = [
-            f"{_flag(r.country)} *{escape_inline(r.lab_name)}* · "
+            f"{flag(r.country)} *{escape_inline(r.lab_name)}* · "
             f"{hub_link(r.members[0], r.title, base=hub_url) if r.members else escape(r.title)}"
             f" ({_plural(len(r.members), 'repo', 'repos')})"
             for r in releases
@@ -1142,7 +1100,7 @@ def digest_message(digest: Digest, *, hub_url: str = HUB_URL) -> Payload:
     ]
     if digest.most_adopted:
         lines = [
-            f"{i}. {_flag(r.country)} {escape_inline(r.lab_name)} · {escape_inline(r.title)}: "
+            f"{i}. {flag(r.country)} {escape_inline(r.lab_name)} · {escape_inline(r.title)}: "
             f"{format_count(d)} downloads"
             for i, (r, d) in enumerate(digest.most_adopted, start=1)
         ]
