@@ -110,12 +110,13 @@ def burst_records(index: int, now: Any) -> tuple[list[dict[str, Any]], set[str]]
     return records, family_ids
 
 
-def fetch_only(client: HubClient, namespaces: list[str], concurrency: int) -> float:
+def fetch_only(core: Core, client: HubClient, namespaces: list[str], concurrency: int) -> float:
     """The cycle's listing requests with none of the tracker's work: the same-run floor."""
+    limit, trending = core.tracker.list_limit, core.tracker.trending_limit
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        futures = [pool.submit(client.list_lab_repos, ns, limit=50) for ns in namespaces]
-        futures.append(pool.submit(client.list_trending, limit=100))
+        futures = [pool.submit(client.list_lab_repos, ns, limit=limit) for ns in namespaces]
+        futures.append(pool.submit(client.list_trending, limit=trending))
         for future in futures:
             future.result()
     return time.perf_counter() - started
@@ -177,7 +178,7 @@ def main() -> None:
             steady: list[dict[str, Any]] = []
             floors: list[float] = []
             for _ in range(repeats):
-                floors.append(fetch_only(probe, namespaces, concurrency))
+                floors.append(fetch_only(core, probe, namespaces, concurrency))
                 clock.advance(minutes=5)
                 steady.append(timed_cycle(core, hub))
             burst: list[dict[str, Any]] = []

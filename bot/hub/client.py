@@ -15,6 +15,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from importlib import metadata
 from typing import Any
 from urllib.parse import quote
@@ -289,7 +290,7 @@ class HubClient:
         with self._count_lock:
             self._requests_made += 1
         try:
-            with self._http.stream("GET", url, params=params) as response:
+            with self._http.stream("GET", _request_url(url, params)) as response:
                 body = self._read_capped(response, log_path)
         except httpx.TimeoutException as exc:
             raise _Retry(f"timeout ({type(exc).__name__})") from None
@@ -359,6 +360,22 @@ class HubClient:
         ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (attempt - 1))
         with self._rng_lock:
             return self._rng.uniform(0, ceiling)
+
+
+@lru_cache(maxsize=1024)
+def _cached_url(url: str, params: tuple[tuple[str, str], ...]) -> httpx.URL:
+    return httpx.URL(url).copy_merge_params(params)
+
+
+def _request_url(url: str, params: list[tuple[str, str]] | None) -> httpx.URL | str:
+    """The request URL with its query, built once per distinct request.
+
+    A poll cycle sends the same 150 listing URLs every time; httpx parsing and encoding
+    each one again (18 query parameters) was a tenth of a listing's CPU. `httpx.URL` is
+    immutable, so sharing one between threads is safe. A URL without params (a next
+    page link) already carries its query and is used as it is.
+    """
+    return url if params is None else _cached_url(url, tuple(params))
 
 
 def _expand(fields: Iterable[str]) -> Iterable[tuple[str, str]]:

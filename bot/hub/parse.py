@@ -92,8 +92,9 @@ def _text(value: object, limit: int) -> str | None:
     """A clean, bounded string, or None for anything that is not a non-empty string."""
     if not isinstance(value, str):
         return None
-    cleaned = _CONTROL_CHARS.sub("", value).strip()
-    return cleaned[:limit] or None
+    if not value.isprintable():  # the regex only when there may be control characters
+        value = _CONTROL_CHARS.sub("", value)
+    return value.strip()[:limit] or None
 
 
 def _field_text(raw: dict, field: str, repo_id: str, limit: int) -> str | None:
@@ -169,8 +170,19 @@ def _string_list(
     if not isinstance(value, list):
         _mistyped(repo_id, field, value)
         return []
-    items = [text for text in (_text(item, max_chars) for item in value) if text is not None]
-    return items[:max_items]
+    # Inlined `_text`: tag lists are most of a listing's strings (a hot loop per poll).
+    items: list[str] = []
+    for item in value:
+        if not isinstance(item, str):
+            continue
+        if not item.isprintable():
+            item = _CONTROL_CHARS.sub("", item)
+        text = item.strip()[:max_chars]
+        if text:
+            items.append(text)
+            if len(items) >= max_items:
+                break
+    return items
 
 
 def _text_or_list(value: object, field: str, repo_id: str) -> str | list[str] | None:
@@ -199,20 +211,28 @@ def _card_data(value: object, repo_id: str) -> dict:
     card: dict[str, object] = {}
     for key in _CARD_TEXT_KEYS:
         raw_value = value.get(key)
+        if raw_value is None:
+            continue
         if key == "license" and isinstance(raw_value, list):
             raw_value = next((item for item in raw_value if isinstance(item, str)), None)
-        elif raw_value is not None and not isinstance(raw_value, str):
+        elif not isinstance(raw_value, str):
             _mistyped(repo_id, f"cardData.{key}", raw_value)
         text = _text(raw_value, MAX_CARD_STRING_CHARS)
         if text is not None:
             card[key] = text
     for key in _CARD_TEXT_OR_LIST_KEYS:
-        text_or_list = _text_or_list(value.get(key), key, repo_id)
+        raw_value = value.get(key)
+        if raw_value is None:
+            continue
+        text_or_list = _text_or_list(raw_value, key, repo_id)
         if text_or_list is not None:
             card[key] = text_or_list
     for key in _CARD_LIST_KEYS:
+        raw_value = value.get(key)
+        if raw_value is None:
+            continue
         limit = MAX_TAGS if key == "tags" else MAX_CARD_LIST_ITEMS
-        items = _string_list(value.get(key), f"cardData.{key}", repo_id, limit, MAX_TAG_CHARS)
+        items = _string_list(raw_value, f"cardData.{key}", repo_id, limit, MAX_TAG_CHARS)
         if items:
             card[key] = items
     return card

@@ -1,8 +1,9 @@
 """One poll cycle: fetch what is new on the Hub, judge it, group it into releases.
 
 The path of a release: `poll_cycle()` lists each tracked lab's newest repos (one request a
-lab) and the trending listing (one request), diffs the ids against the store, asks the
-policy which new repos deserve a detail call, judges them, groups the notable ones into
+lab; a longer listing when new repos pushed known ones out of it, see `_list_lab`) and the
+trending listing (one request), diffs the ids against the store, asks the policy which new
+repos deserve a detail call, judges them, groups the notable ones into
 releases and hands the resulting events to `on_events` inside the same store transaction
 that records them. Nothing is written until the end, in one `commit()`: a crash mid-cycle
 leaves the store as it was, and the next cycle sees the same repos as new again.
@@ -39,6 +40,7 @@ TRENDING_KEY = "_trending"
 POLL_STATE = "poll"
 LAB_STATE = "labs"
 SHUTTING_DOWN = "skipped: shutting down"
+LIST_GROWTH = 5
 
 
 @dataclass
@@ -73,6 +75,8 @@ class _Fetched:
     """The network results of one cycle, gathered before the store is touched."""
 
     listings: dict[str, list[HubRepo]] = field(default_factory=dict)  # namespace -> repos
+    limits: dict[str, int] = field(default_factory=dict)  # namespace -> limit of its listing
+    beyond_sight: set[str] = field(default_factory=set)  # lower ids only a longer listing showed
     listed_ids: set[str] = field(default_factory=set)  # lower ids seen in a lab listing
     trending: list[HubRepo] | None = None
     details: dict[str, HubRepo] = field(default_factory=dict)  # lower id -> detailed repo
@@ -92,7 +96,8 @@ class Tracker:
         *,
         clock: Callable[[], datetime] = utcnow,
         concurrency: int = 8,
-        list_limit: int = 50,
+        list_limit: int = 20,
+        max_list_limit: int = 1000,
         trending_limit: int = 100,
         refresh_limit: int = 100,
         on_events: Callable[[list[ReleaseEvent]], None] | None = None,
@@ -105,7 +110,12 @@ class Tracker:
         self.policy = policy or NotabilityPolicy()
         self.clock = clock
         self.concurrency = concurrency
+        # A quiet cycle lists `list_limit` repos a lab: each listed repo costs parsing and
+        # a refresh check, and a lab rarely publishes more between two polls. A listing a
+        # launch cut short is asked again with a limit `LIST_GROWTH` times larger, up to
+        # `max_list_limit` (see `_cut_short`).
         self.list_limit = list_limit
+        self.max_list_limit = max(list_limit, max_list_limit)
         self.trending_limit = trending_limit
         self.refresh_limit = refresh_limit
         self.on_events = on_events
@@ -155,13 +165,26 @@ class Tracker:
         fetched = _Fetched()
         done = 0
 
+        lab_state = self._lab_state()
+
         def list_lab(namespace: str) -> tuple[str, list[HubRepo] | None, str | None]:
             if self.stopping.is_set():
                 return namespace, None, SHUTTING_DOWN
+            entry = lab_state.get(namespace.lower())
+            reached = _reached(entry)
             try:
-                return namespace, self.hub.list_lab_repos(namespace, limit=self.list_limit), None
+                repos, limit = self._list_lab(namespace, entry is not None, reached)
             except SourceError as exc:
                 return namespace, None, str(exc) or type(exc).__name__
+            fetched.limits[namespace] = limit
+            if limit > self.list_limit and reached is not None:
+                beyond = {
+                    repo.id.lower()
+                    for repo in repos
+                    if repo.created_at is not None and repo.created_at < reached
+                }
+                fetched.beyond_sight |= beyond  # one C-level update: safe across threads
+            return namespace, repos, None
 
         def list_trending() -> tuple[str, list[HubRepo] | None, str | None]:
             if self.stopping.is_set():
@@ -189,6 +212,49 @@ class Tracker:
                     fetched.listings[key] = repos or []
                     fetched.listed_ids.update(repo.id.lower() for repo in repos or [])
         return fetched
+
+    def _list_lab(
+        self, namespace: str, polled_before: bool, reached: datetime | None
+    ) -> tuple[list[HubRepo], int]:
+        """A lab's newest repos, reaching back far enough to show every new one; and the
+        limit used.
+
+        A full listing may have cut a launch short, so the lab is listed again,
+        `LIST_GROWTH` times longer (at most `max_list_limit` repos), while `_cut_short`
+        says so. A lab's first poll only records history, so it never asks for more.
+        """
+        limit = self.list_limit
+        repos = self.hub.list_lab_repos(namespace, limit=limit)
+        shown = 0
+        while (
+            polled_before
+            and len(repos) >= limit
+            and limit < self.max_list_limit
+            and not self.stopping.is_set()
+            and self._cut_short(repos, shown, reached)
+        ):
+            shown = len(repos)
+            limit = min(limit * LIST_GROWTH, self.max_list_limit)
+            log.info("%s: newest %d repos include new ones; listing %d", namespace, shown, limit)
+            repos = self.hub.list_lab_repos(namespace, limit=limit)
+        return repos, limit
+
+    def _cut_short(self, repos: list[HubRepo], shown: int, reached: datetime | None) -> bool:
+        """True when new repos may lie beyond this full newest-first listing.
+
+        `reached` is the creation date of the oldest of the newest `list_limit` repos the
+        lab's last listing showed (kept in the `labs` state). Repos are listed by creation
+        date, and a launch's repos are often created days before they go public, so they
+        interleave with known ones: as long as the listing does not reach back that far,
+        new repos pushed known ones out of it, and more new ones may sit between those.
+        Without that date (a database from an older version), a listing of nothing but
+        unknown repos asks for more.
+        """
+        if reached is not None:
+            dates = [repo.created_at for repo in repos if repo.created_at is not None]
+            return bool(dates) and min(dates) > reached
+        models = self.store.models
+        return all(models.get(repo.id.lower()) is None for repo in repos[shown:])
 
     def _fetch_details(self, fetched: _Fetched) -> None:
         """Detail calls only for new repos that pass the cheap filters."""
@@ -240,9 +306,10 @@ class Tracker:
         lab_state: dict,
         now: datetime,
     ) -> bool:
-        """True for repos to record silently: a source's first cycle, and old repos of a
-        tracked lab that only the trending list showed (see the module docstring)."""
-        if _source_key(lab) not in lab_state:
+        """True for repos to record silently: a source's first cycle, old repos of a
+        tracked lab that only the trending list showed (see the module docstring), and
+        repos only a longer listing showed, older than the last poll's sight."""
+        if _source_key(lab) not in lab_state or repo.id.lower() in fetched.beyond_sight:
             return True
         if lab is None or repo.created_at is None or repo.id.lower() in fetched.listed_ids:
             return False
@@ -318,10 +385,18 @@ class Tracker:
         self._group(new_notable, report, now)
 
         for namespace, repos in fetched.listings.items():
-            self._horizons[namespace.lower()] = self._horizon(repos)
+            limit = fetched.limits.get(namespace, self.list_limit)
+            self._horizons[namespace.lower()] = self._horizon(repos, limit)
             if namespace.lower() not in lab_state:
                 report.bootstrapped.append(namespace)
-            lab_state[namespace.lower()] = {"last_success": now.isoformat()}
+            entry = {"last_success": now.isoformat()}
+            # How far back a quiet cycle's listing (the newest `list_limit`) reaches now;
+            # the next cycle's listing must reach as far back (see `_cut_short`).
+            newest = repos[: self.list_limit]
+            dates = [repo.created_at for repo in newest if repo.created_at is not None]
+            if dates:
+                entry["reached"] = min(dates).isoformat()
+            lab_state[namespace.lower()] = entry
         if fetched.trending is not None:
             lab_state[TRENDING_KEY] = {"last_success": now.isoformat()}
         self.store.state.put(StateEntry(name=LAB_STATE, value=lab_state))
@@ -357,15 +432,18 @@ class Tracker:
         listed: list[HubRepo] = [repo for repos in fetched.listings.values() for repo in repos]
         listed += fetched.trending or []
         refreshed_now: dict[str, tuple[tuple[int, str | None], ModelRecord]] = {}
+        models = self.store.models
         for repo in listed:
             key = repo.id.lower()
-            known = self.store.models.get(key)
+            known = models.get(key)
             if known is None:
                 continue
             lab = self.registry.resolve(repo.author)
+            # A hash, not the repo itself: keeping 3,000 repos' objects alive between cycles
+            # made the collector's pass after each cycle cost more than encoding them.
             seen_as = (hash(repo.model_dump_json()), lab.namespace if lab else None)
             previous = self._last_refresh.get(key)
-            if previous is None or previous[0] != seen_as or previous[1] is not known:
+            if previous is None or previous[1] is not known or previous[0] != seen_as:
                 refreshed = record_from_repo(
                     repo, lab=lab, first_seen=known.first_seen, previous=known
                 )
@@ -500,8 +578,8 @@ class Tracker:
                 self.store.commit()
             return changed
 
-    def _horizon(self, listing: list[HubRepo]) -> datetime | None:
-        if len(listing) < self.list_limit:
+    def _horizon(self, listing: list[HubRepo], limit: int) -> datetime | None:
+        if len(listing) < limit:
             return None  # the poll sees every repo of this lab
         dates = [repo.created_at for repo in listing if repo.created_at is not None]
         return min(dates) if dates else None
@@ -519,6 +597,17 @@ class Tracker:
         if not last:
             return True
         return self.clock() - datetime.fromisoformat(last) >= interval
+
+
+def _reached(entry: dict | None) -> datetime | None:
+    """How far back the last poll's short listing of a lab reached, if recorded."""
+    value = entry.get("reached") if isinstance(entry, dict) else None
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
 
 
 def _source_key(lab: Lab | None) -> str:

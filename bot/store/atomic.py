@@ -105,6 +105,11 @@ def _encoded_key(key: object) -> bytes:
     return b'"%s":' % text.encode("ascii") if text.isdigit() else _plain_json(text) + b":"
 
 
+ENCODE_BATCH = 2048
+"""Pieces (keys and documents) joined into one chunk: few Python-level writes per commit,
+and a chunk of about a megabyte, so a commit still never holds a second copy of the file."""
+
+
 def json_chunks(data: Mapping[str, Any]) -> Iterator[bytes]:
     """The compact JSON of `{table: {doc id: document}}`, piece by piece.
 
@@ -118,13 +123,31 @@ def json_chunks(data: Mapping[str, Any]) -> Iterator[bytes]:
         yield _encoded_key(table_name)
         if isinstance(table, Mapping) and not isinstance(table, PreEncoded):
             yield b"{"
-            for doc_index, (doc_id, document) in enumerate(table.items()):
-                yield (b"," if doc_index else b"") + _encoded_key(doc_id)
-                yield _encoded(document)
+            yield from _table_chunks(table)
             yield b"}"
         else:
             yield _encoded(table)
     yield b"}"
+
+
+def _table_chunks(table: Mapping[Any, Any]) -> Iterator[bytes]:
+    """A table's `"id":document` members, comma-separated, joined in batches.
+
+    Yielding every key and document as its own chunk cost a generator step and a buffered
+    write each: a third of a commit's CPU at 30,000 models, for a table that is mostly
+    unchanged pre-encoded bytes. `bytes.join` of a batch does that copying in C.
+    """
+    parts: list[bytes] = []
+    separator = b""
+    for doc_id, document in table.items():
+        parts.append(separator + _encoded_key(doc_id))
+        parts.append(document.json if type(document) is PreEncoded else _encoded(document))
+        separator = b","
+        if len(parts) >= ENCODE_BATCH:
+            yield b"".join(parts)
+            parts = []
+    if parts:
+        yield b"".join(parts)
 
 
 def encode_document(data: Mapping[str, Any]) -> bytes:
