@@ -14,6 +14,7 @@ they are what tells versions and sizes apart; longer plain words may carry a typ
 from __future__ import annotations
 
 import bisect
+import gc
 import math
 import re
 import threading
@@ -188,6 +189,10 @@ class ModelIndex:
             if version != self._built_for:
                 self._built = _Built.of(self._records())
                 self._built_for = version
+                # The index and the store it indexes live for long: out of the cyclic
+                # collector's generations, a full collection (which stops every thread)
+                # no longer walks their ~300k objects; refcounting still frees them.
+                gc.freeze()
             return self._built
 
     def search(

@@ -40,6 +40,10 @@ class ModelLookup:
     alternatives: list[str] = field(default_factory=list)
     from_hub: bool = False
     hub_error: str | None = None
+    # Set by `RadarService.lookup_local` when only the Hub can answer; `candidates` are
+    # the local matches, best first, for `finish_on_hub`.
+    needs_hub: bool = False
+    candidates: list[ModelRecord] = field(default_factory=list, repr=False)
 
     @property
     def found(self) -> bool:
@@ -97,6 +101,14 @@ class RadarService:
 
     def lookup_model(self, query: str, *, use_hub: bool = True) -> ModelLookup:
         """Best match wins: exact id, fuzzy over known models, then the Hub."""
+        lookup = self.lookup_local(query, use_hub=use_hub)
+        return self.finish_on_hub(lookup) if lookup.needs_hub else lookup
+
+    def lookup_local(self, query: str, *, use_hub: bool = True) -> ModelLookup:
+        """`lookup_model` as far as local data goes: the store, the index and the Hub
+        lookups cached earlier. When only the Hub can answer, the result says
+        `needs_hub` and `finish_on_hub` completes it, so a caller can do that part where
+        waiting on the network holds up nothing else."""
         query = query.strip()
         matches_ = self.index.search(query, self.store.models.get, limit=4)
         best = matches_[0] if matches_ else None
@@ -105,19 +117,38 @@ class RadarService:
         if best is not None and (exact or not _looks_like_repo_id(query)):
             return self._complete(query, best.record, [m.record.id for m in matches_[1:4]])
         if use_hub and self.hub is not None:
-            hub_lookup = self._lookup_on_hub(query)
-            if hub_lookup.found:
-                hub_lookup.alternatives = [m.record.id for m in matches_[:3]]
-                return hub_lookup
-            if best is not None:
-                closest = self._complete(query, best.record, [m.record.id for m in matches_[1:4]])
-                closest.hub_error = hub_lookup.hub_error
-                return closest
-            hub_lookup.alternatives = self.suggestions(query)
-            return hub_lookup
+            cached = self._hub_cache.get(query.lower())
+            if cached is not None:
+                lab = self.registry.resolve(cached.author)
+                return ModelLookup(
+                    query=query,
+                    record=cached,
+                    lab=lab,
+                    from_hub=True,
+                    alternatives=[m.record.id for m in matches_[:3]],
+                )
+            return ModelLookup(
+                query=query, record=None, needs_hub=True, candidates=[m.record for m in matches_]
+            )
         if best is not None:
             return self._complete(query, best.record, [m.record.id for m in matches_[1:4]])
         return ModelLookup(query=query, record=None, alternatives=self.suggestions(query))
+
+    def finish_on_hub(self, lookup: ModelLookup) -> ModelLookup:
+        """Complete a `lookup_local` that `needs_hub`: ask the Hub, else the closest local."""
+        if not lookup.needs_hub:
+            return lookup
+        query, candidates = lookup.query, lookup.candidates
+        hub_lookup = self._lookup_on_hub(query)
+        if hub_lookup.found:
+            hub_lookup.alternatives = [record.id for record in candidates[:3]]
+            return hub_lookup
+        if candidates:
+            closest = self._complete(query, candidates[0], [r.id for r in candidates[1:4]])
+            closest.hub_error = hub_lookup.hub_error
+            return closest
+        hub_lookup.alternatives = self.suggestions(query)
+        return hub_lookup
 
     def _complete(self, query: str, record: ModelRecord, alternatives: list[str]) -> ModelLookup:
         release = self.store.releases.get(record.release_id) if record.release_id else None

@@ -3,19 +3,39 @@
 `install(app, radar)` adds a middleware that puts the `SlackRadar` into each request's
 context under `radar`; Bolt then passes it to any listener with a `radar` parameter. The
 listeners stay plain functions, and nothing is built at import time.
+
+Answers run after the ack, in the same interpreter as the acks, so every runnable answer
+thread takes turns at the GIL with the HTTP server's event loop and Bolt. So:
+
+- answers from local data (a lookup, Block Kit, the `respond` post) run on a small CPU
+  pool (`ANSWER_THREADS`): more threads would not answer sooner, only take the GIL from
+  the acks more often;
+- those answers give way to acks: one starts once the HTTP front door has been quiet for
+  `QUIET_SECONDS` (no request in flight), or when it has waited `ANSWER_PATIENCE`,
+  whichever comes first (`AckFirst`). Slack refuses an ack after 3 s; a `response_url`
+  stays valid for 30 minutes. In a burst the acks go first, and no answer waits longer
+  than its patience for them;
+- work that waits on something else (a Hub lookup for a model the radar does not know, a
+  Slack API call, a store write that may queue behind a poll's commit) runs on its own
+  pool (`WAITING_THREADS`), so a slow Hub never holds up an answer from local data.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
+from weakref import WeakKeyDictionary
 
 from slack_bolt import App, Respond
 
 from bot.config import Settings
+from bot.radar.service import ModelLookup
 from bot.runtime import Core
 from bot.slack.delivery import Deliverer
 from bot.slack.digests import DigestPoster
@@ -23,17 +43,75 @@ from bot.slack.render import error_message
 
 log = logging.getLogger(__name__)
 
-ANSWER_THREADS = 16
+# CPU-bound answers share one GIL: more threads only take turns with the acks more often.
+ANSWER_THREADS = 2
+# Threads that mostly wait: Hub lookups, Slack API calls, store writes.
+WAITING_THREADS = 16
+# An answer starts after this long without a request in flight...
+QUIET_SECONDS = 0.005
+# ...or after this long, however busy the front door is.
+ANSWER_PATIENCE = 1.0
+
+Reply = Callable[..., None]
+
+
+class AckFirst:
+    """Tells answers when the HTTP front door is quiet, so they fill the gaps between
+    acks instead of taking the GIL from them (see the module docstring)."""
+
+    def __init__(self, quiet: float = QUIET_SECONDS) -> None:
+        self.quiet = quiet
+        self._lock = threading.Lock()
+        self._in_flight = 0
+        self._last_busy = 0.0
+        self._idle = threading.Event()
+        self._idle.set()
+
+    @contextmanager
+    def acking(self) -> Iterator[None]:
+        """Wraps one request at the front door."""
+        with self._lock:
+            self._in_flight += 1
+            self._idle.clear()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+                self._last_busy = time.monotonic()
+                if self._in_flight == 0:
+                    self._idle.set()
+
+    def wait_turn(self, deadline: float) -> None:
+        """Return once the front door has been quiet for `quiet`, or at `deadline`."""
+        while (now := time.monotonic()) < deadline:
+            if not self._idle.wait(deadline - now):
+                return
+            quiet_until = self._last_busy + self.quiet
+            if self._idle.is_set() and time.monotonic() >= quiet_until:
+                return
+            time.sleep(max(0.0, min(quiet_until - time.monotonic(), deadline - now)))
+
+
+# The front door (`bot.slack.server.build_asgi`) is handed the Bolt app; this is how it
+# finds the gate of the radar installed on it. In Socket Mode no request passes a front
+# door, so answers start at once.
+_GATES: WeakKeyDictionary[App, AckFirst] = WeakKeyDictionary()
+
+
+def ack_first_for(app: App) -> AckFirst | None:
+    """The `AckFirst` of the radar installed on `app`; None for any other app."""
+    return _GATES.get(app)
 
 
 @contextmanager
-def answering_errors(respond: Respond) -> Iterator[None]:
+def answering_errors(reply: Reply) -> Iterator[None]:
     """Whatever breaks after the ack, the user hears about it in words and it is logged."""
     try:
         yield
     except Exception:
         log.exception("answering a Slack request failed")
-        respond(
+        reply(
             **error_message(
                 "Sorry, something went wrong on my side while answering that.",
                 hint="Try again in a minute; the problem has been logged.",
@@ -41,6 +119,16 @@ def answering_errors(respond: Respond) -> Iterator[None]:
             response_type="ephemeral",
             replace_original=False,
         )
+
+
+def _posting(respond: Respond) -> Callable[..., None]:
+    def post(**kwargs: Any) -> None:
+        try:
+            respond(**kwargs)
+        except Exception:
+            log.exception("posting an answer to Slack failed")
+
+    return post
 
 
 @dataclass
@@ -52,19 +140,65 @@ class SlackRadar:
     workers: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(ANSWER_THREADS, thread_name_prefix="answer")
     )
+    ack_first: AckFirst = field(default_factory=AckFirst)
+    patience: float = ANSWER_PATIENCE
+    waiting: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(WAITING_THREADS, thread_name_prefix="waiting")
+    )
 
-    def after_ack(self, respond: Respond, work: Callable[[], None]) -> None:
-        """Run the slow part of a listener off Bolt's listener threads.
+    def after_ack(self, respond: Respond, work: Callable[[Reply], None]) -> None:
+        """Answer from local data on the CPU pool, off Bolt's thread, once acks are out.
 
-        Bolt acks from the listener's own thread; if those threads were busy waiting on
-        the Hub, new requests could not even be acked. Answers queue here instead.
+        `work` gets `reply`, which posts through `respond` (errors are logged). Work that
+        turns out to need the Hub hands the rest to `while_waiting` (`answer_lookup`).
         """
+        reply = _posting(respond)
+        deadline = time.monotonic() + self.patience
 
         def run() -> None:
-            with answering_errors(respond):
-                work()
+            self.ack_first.wait_turn(deadline)
+            with answering_errors(reply):
+                work(reply)
 
         self.workers.submit(run)
+
+    def while_waiting(self, respond: Respond, work: Callable[[Reply], None]) -> None:
+        """Answer on the I/O pool: for work that waits on the Hub, Slack or a store write,
+        which would otherwise hold a CPU answer thread while it waits."""
+        reply = _posting(respond)  # already on the I/O pool: post from here
+
+        def run() -> None:
+            with answering_errors(reply):
+                work(reply)
+
+        self.waiting.submit(run)
+
+    def answer_lookup(
+        self,
+        respond: Respond,
+        reply: Reply,
+        query: str,
+        answer: Callable[[ModelLookup, Reply], None],
+    ) -> None:
+        """`answer(lookup, reply)` for a model query: here when local data resolves it, on
+        the I/O pool when only the Hub can (a slow Hub then holds up no local answer)."""
+        service = self.core.service
+        lookup = service.lookup_local(query)
+        if lookup.needs_hub:
+            self.while_waiting(respond, lambda post: answer(service.finish_on_hub(lookup), post))
+        else:
+            answer(lookup, reply)
+
+    def in_background(self, work: Callable[[], None]) -> None:
+        """Work with no one to answer (an event), off Bolt's thread; failures are logged."""
+
+        def run() -> None:
+            try:
+                work()
+            except Exception:
+                log.exception("handling a Slack event failed")
+
+        self.waiting.submit(run)
 
     @property
     def hub_url(self) -> str:
@@ -77,6 +211,8 @@ class SlackRadar:
 
 
 def install(app: App, radar: SlackRadar) -> None:
+    _GATES[app] = radar.ack_first
+
     def inject_radar(context, next_) -> None:
         context["radar"] = radar
         next_()

@@ -12,7 +12,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from datetime import datetime, timedelta
 
 from slack_bolt import App
@@ -24,6 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.radar.tracker import POLL_STATE
+from bot.slack.context import ack_first_for
 from bot.store.base import Store
 
 REPLAY_WINDOW = 5 * 60
@@ -88,8 +89,14 @@ def build_asgi(
 ) -> Starlette:
     started_at = clock()
     guard = ReplayGuard()
+    gate = ack_first_for(app)
+    in_flight = gate.acking if gate is not None else nullcontext
 
     async def slack_events(request: Request) -> Response:
+        with in_flight():  # answers wait for a quiet moment (bot.slack.context.AckFirst)
+            return await _slack_events(request)
+
+    async def _slack_events(request: Request) -> Response:
         body = await request.body()
         if len(body) > MAX_BODY:
             return JSONResponse({"error": "request too large"}, status_code=413)

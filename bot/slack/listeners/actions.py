@@ -7,7 +7,8 @@ import re
 
 from slack_bolt import Ack, App, Respond
 
-from bot.slack.context import SlackRadar
+from bot.radar.service import ModelLookup
+from bot.slack.context import Reply, SlackRadar
 from bot.slack.listeners.commands import lookup_payload
 from bot.slack.mrkdwn import escape
 from bot.slack.render import error_message, model_card
@@ -38,13 +39,17 @@ def _channel(body: dict) -> str:
 def share_model(ack: Ack, body: dict, respond: Respond, radar: SlackRadar) -> None:
     """Post the card the user was looking at, publicly, in the channel."""
     ack()
-    radar.after_ack(respond, lambda: _share_model(body, respond, radar))
+    radar.after_ack(
+        respond,
+        lambda reply: radar.answer_lookup(
+            respond, reply, _value(body), lambda lookup, send: _share_model(lookup, send, radar)
+        ),
+    )
 
 
-def _share_model(body: dict, respond: Respond, radar: SlackRadar) -> None:
-    lookup = radar.core.service.lookup_model(_value(body))
+def _share_model(lookup: ModelLookup, reply: Reply, radar: SlackRadar) -> None:
     if lookup.record is None:
-        respond(
+        reply(
             **error_message("That model is no longer available."),
             response_type="ephemeral",
             replace_original=False,
@@ -54,27 +59,30 @@ def _share_model(body: dict, respond: Respond, radar: SlackRadar) -> None:
     # channel replace the shared message with another model's card.
     lookup.alternatives = []
     payload = lookup_payload(lookup, radar, shareable=False)
-    respond(**payload, response_type="in_channel", replace_original=False)
+    reply(**payload, response_type="in_channel", replace_original=False)
 
 
 def show_alternative(ack: Ack, body: dict, respond: Respond, radar: SlackRadar) -> None:
     """A "did you mean" choice replaces the card with the chosen model's."""
     ack()
-    radar.after_ack(respond, lambda: _show_alternative(body, respond, radar))
-
-
-def _show_alternative(body: dict, respond: Respond, radar: SlackRadar) -> None:
-    lookup = radar.core.service.lookup_model(_value(body))
-    respond(**lookup_payload(lookup, radar), replace_original=True)
+    radar.after_ack(
+        respond,
+        lambda reply: radar.answer_lookup(
+            respond,
+            reply,
+            _value(body),
+            lambda lookup, send: send(**lookup_payload(lookup, radar), replace_original=True),
+        ),
+    )
 
 
 def release_details(ack: Ack, body: dict, respond: Respond, radar: SlackRadar) -> None:
     """The card of a release's lead model, shown only to the person who asked."""
     ack()
-    radar.after_ack(respond, lambda: _release_details(body, respond, radar))
+    radar.after_ack(respond, lambda reply: _release_details(body, reply, radar))
 
 
-def _release_details(body: dict, respond: Respond, radar: SlackRadar) -> None:
+def _release_details(body: dict, respond: Reply, radar: SlackRadar) -> None:
     service = radar.core.service
     release = radar.core.store.releases.get(_value(body))
     members = service.members(release)
@@ -101,10 +109,11 @@ def _release_details(body: dict, respond: Respond, radar: SlackRadar) -> None:
 
 def mute_lab(ack: Ack, body: dict, respond: Respond, radar: SlackRadar) -> None:
     ack()
-    radar.after_ack(respond, lambda: _mute_lab(body, respond, radar))
+    # A store write, which may queue behind a poll's commit: on the I/O pool.
+    radar.while_waiting(respond, lambda reply: _mute_lab(body, reply, radar))
 
 
-def _mute_lab(body: dict, respond: Respond, radar: SlackRadar) -> None:
+def _mute_lab(body: dict, respond: Reply, radar: SlackRadar) -> None:
     lab = _value(body)
     channel = _channel(body)
     if not lab or not channel:

@@ -18,7 +18,7 @@ from bot.radar.digest import scoreboard
 from bot.radar.filters import describe
 from bot.radar.service import ModelLookup
 from bot.slack import grammar
-from bot.slack.context import SlackRadar
+from bot.slack.context import Reply, SlackRadar
 from bot.slack.grammar import UsageError
 from bot.slack.mrkdwn import escape
 from bot.slack.render import (
@@ -48,15 +48,33 @@ def register(app: App, *, model_command: str = "/model", radar_command: str = "/
 
 def model_command_handler(ack: Ack, command: dict, respond: Respond, radar: SlackRadar) -> None:
     ack()
-    radar.after_ack(
+    text = command.get("text") or ""
+    radar.after_ack(respond, lambda reply: _answer_model(text, radar, respond, reply))
+
+
+def _answer_model(text: str, radar: SlackRadar, respond: Respond, reply: Reply) -> None:
+    refusal = _refusal(text, radar)
+    if refusal is not None:
+        reply(**refusal, response_type="ephemeral")
+        return
+    radar.answer_lookup(
         respond,
-        lambda: respond(
-            **answer_model(command.get("text") or "", radar), response_type="ephemeral"
-        ),
+        reply,
+        text.strip(),
+        lambda lookup, send: send(**lookup_payload(lookup, radar), response_type="ephemeral"),
     )
 
 
 def answer_model(text: str, radar: SlackRadar) -> Payload:
+    """The whole `/model` answer, Hub included, in the calling thread."""
+    refusal = _refusal(text, radar)
+    if refusal is not None:
+        return refusal
+    return lookup_payload(radar.core.service.lookup_model(text.strip()), radar)
+
+
+def _refusal(text: str, radar: SlackRadar) -> Payload | None:
+    """The answer to a query that needs no lookup (none, or absurd), else None."""
     query = text.strip()
     settings = radar.settings
     if not query or query.lower() in {"help", "-h", "--help"}:
@@ -67,7 +85,7 @@ def answer_model(text: str, radar: SlackRadar) -> Payload:
         )
     if len(query) > grammar.MAX_TEXT:
         return error_message("That is far longer than any model name.")
-    return lookup_payload(radar.core.service.lookup_model(query), radar)
+    return None
 
 
 def lookup_payload(lookup: ModelLookup, radar: SlackRadar, *, shareable: bool = True) -> Payload:
@@ -97,22 +115,58 @@ def lookup_payload(lookup: ModelLookup, radar: SlackRadar, *, shareable: bool = 
 
 def radar_command_handler(ack: Ack, command: dict, respond: Respond, radar: SlackRadar) -> None:
     ack()
-    radar.after_ack(
-        respond, lambda: respond(**answer_radar(command, radar), response_type="ephemeral")
-    )
+    radar.after_ack(respond, lambda reply: _answer_radar(command, radar, respond, reply))
+
+
+def _answer_radar(command: dict, radar: SlackRadar, respond: Respond, reply: Reply) -> None:
+    """Local reads answer here; what waits on the Hub, Slack or a store write goes to the
+    I/O pool (see `bot.slack.context`)."""
+    parsed = _parse(command, radar)
+    if isinstance(parsed, dict):
+        reply(**parsed, response_type="ephemeral")
+        return
+    if isinstance(parsed, grammar.Compare):
+        service = radar.core.service
+        lookups = [service.lookup_local(query) for query in parsed.queries]
+        if any(lookup.needs_hub for lookup in lookups):
+            radar.while_waiting(
+                respond,
+                lambda post: post(
+                    **_comparison([service.finish_on_hub(lookup) for lookup in lookups], radar),
+                    response_type="ephemeral",
+                ),
+            )
+        else:
+            reply(**_comparison(lookups, radar), response_type="ephemeral")
+        return
+    handler = HANDLERS[type(parsed)]
+    if isinstance(parsed, WAITING):
+        radar.while_waiting(
+            respond,
+            lambda post: post(**handler(parsed, command, radar), response_type="ephemeral"),
+        )
+    else:
+        reply(**handler(parsed, command, radar), response_type="ephemeral")
 
 
 def answer_radar(command: dict, radar: SlackRadar) -> Payload:
+    """The whole `/radar` answer in the calling thread."""
+    parsed = _parse(command, radar)
+    if isinstance(parsed, dict):
+        return parsed
+    return HANDLERS[type(parsed)](parsed, command, radar)
+
+
+def _parse(command: dict, radar: SlackRadar) -> Any:
+    """The parsed subcommand, or the usage error's reply."""
     try:
-        parsed = grammar.parse_radar(command.get("text") or "", radar.core.registry)
+        return grammar.parse_radar(command.get("text") or "", radar.core.registry)
     except UsageError as exc:
         hint = f"Usage: `{radar.settings.radar_command} {exc.usage}`" if exc.usage else None
         hint = (hint + "\n" if hint else "") + (
             f"`{radar.settings.radar_command} help` lists everything I understand."
         )
         return error_message(str(exc), hint=hint)
-    handler = HANDLERS[type(parsed)]
-    return handler(parsed, command, radar)
 
 
 def _help(cmd: grammar.Help, command: dict, radar: SlackRadar) -> Payload:
@@ -137,7 +191,10 @@ def _latest(cmd: grammar.Latest, command: dict, radar: SlackRadar) -> Payload:
 
 
 def _compare(cmd: grammar.Compare, command: dict, radar: SlackRadar) -> Payload:
-    lookups = radar.core.service.compare(cmd.queries)
+    return _comparison(radar.core.service.compare(cmd.queries), radar)
+
+
+def _comparison(lookups: list[ModelLookup], radar: SlackRadar) -> Payload:
     missing = [lookup.query for lookup in lookups if lookup.record is None]
     if missing:
         names = ", ".join(f"“{q}”" for q in missing)
@@ -324,6 +381,20 @@ def _ok(text: str, hint: str | None = None) -> Payload:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": hint}]})
     return {"text": text, "blocks": blocks}
 
+
+# Subcommands that write the store (and may queue behind a poll's commit) or call Slack:
+# they run on the I/O pool, where waiting holds up no other answer.
+WAITING = (
+    grammar.Subscribe,
+    grammar.Unsubscribe,
+    grammar.MuteLab,
+    grammar.UnmuteLab,
+    grammar.DigestNow,
+    grammar.DigestWeekly,
+    grammar.DigestOff,
+    grammar.Track,
+    grammar.Untrack,
+)
 
 HANDLERS: dict[type, Callable[[Any, dict, SlackRadar], Payload]] = {
     grammar.Help: _help,
