@@ -5,22 +5,43 @@ promise to deliver it are committed together: a crash either loses both (and the
 cycle finds the release again) or keeps both (and the deliverer resumes). One row per
 (channel, release) is what makes delivery exactly-once: the row, not the event, is the
 unit of work, and a row already sent only ever turns into an update.
+
+A new row is written `posting`, with the members its alert will show: that commit is step 1
+of the deliverer's protocol (see `bot.slack.delivery`), so a drain needs no commit of its
+own before the first post. The outbox remembers which rows it queued in this process and
+nobody has tried yet (`claim`): only those can skip the history check that a `posting` row
+left by an earlier process needs.
+
+Rows do not pile up: the open ones (`pending`, `posting`) are indexed, so `due()` costs
+what is queued, not the whole history; and finished rows quiet for `RETENTION`, of a
+release quiet as long, are deleted (`prune`). Their alert can no longer be edited, so such
+a release never alerts again: the prune horizon is kept in the `state` collection, and a
+late member of a release first seen before it is not announced to a channel without a
+row, since that could repeat a pruned alert.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.radar.filters import matches
-from bot.radar.models import Delivery, ModelRecord, Release, ReleaseEvent, utcnow
+from bot.radar.models import Delivery, ModelRecord, Release, ReleaseEvent, StateEntry, utcnow
 from bot.store.base import Store
+
+OPEN = ("pending", "posting")
+RETENTION = timedelta(days=30)  # finished rows of a release are kept this long after it
+PRUNE_EVERY = timedelta(hours=6)
+PRUNE_STATE = "outbox"
 
 
 class Outbox:
     def __init__(self, store: Store, *, clock: Callable[[], datetime] = utcnow) -> None:
         self.store = store
         self.clock = clock
+        self._open: set[str] | None = None  # keys of open rows; built by one scan on first use
+        self._fresh: set[str] = set()  # queued by this process, not yet tried
+        self._pruned_at: datetime | None = None
 
     def members(self, release: Release) -> list[ModelRecord]:
         found = (self.store.models.get(member.lower()) for member in release.members)
@@ -47,25 +68,68 @@ class Outbox:
         now = self.clock()
         due = 0
         with self.store.lock:
+            horizon = self.pruned_before()
             for event in events:
                 release = event.release
                 for channel in self.recipients(release, self.members(release)):
                     key = f"{channel}|{release.id}"
                     existing = self.store.deliveries.get(key)
                     if existing is None:
-                        self.store.deliveries.put(
-                            Delivery(channel_id=channel, release_id=release.id, created_at=now)
+                        if (
+                            event.kind != "new_release"
+                            and horizon is not None
+                            and _utc(release.first_seen) < horizon
+                        ):
+                            continue  # its alert may have been pruned: do not repeat it
+                        self.put(
+                            Delivery(
+                                channel_id=channel,
+                                release_id=release.id,
+                                status="posting",
+                                posted_members=list(release.members),
+                                created_at=now,
+                                updated_at=now,
+                            ),
+                            fresh=True,
                         )
                         due += 1
                     elif existing.status == "sent" and set(existing.posted_members) != set(
                         release.members
                     ):
                         # Already announced: the deliverer edits the message and threads a reply.
-                        self.store.deliveries.put(
-                            existing.model_copy(update={"status": "pending", "updated_at": now})
+                        self.put(
+                            existing.model_copy(update={"status": "pending", "updated_at": now}),
+                            fresh=True,
                         )
                         due += 1
         return due
+
+    def put(self, row: Delivery, *, fresh: bool = False) -> None:
+        """Store a row and keep the index of open rows in step (every writer goes here)."""
+        with self.store.lock:
+            self.store.deliveries.put(row)
+            if self._open is not None:
+                if row.status in OPEN:
+                    self._open.add(row.key)
+                else:
+                    self._open.discard(row.key)
+            if fresh:
+                self._fresh.add(row.key)
+            elif row.status not in OPEN:
+                self._fresh.discard(row.key)
+
+    def claim(self, key: str) -> bool:
+        """Whether this row was queued by this process and nobody has tried it since.
+
+        Only then is it certain that Slack has nothing of it yet: a row left `posting` (or
+        an update left `pending`) by an earlier process may have reached Slack before the
+        crash. Claiming ends the certainty, so a retry checks like a restart would.
+        """
+        with self.store.lock:
+            if key in self._fresh:
+                self._fresh.discard(key)
+                return True
+            return False
 
     def due(self) -> list[Delivery]:
         """Work to do now, in release order (oldest release first) within each channel.
@@ -74,7 +138,16 @@ class Outbox:
         channel never sees a newer release announced before an older one.
         """
         now = self.clock()
-        rows = [d for d in self.store.deliveries.values() if d.status in ("pending", "posting")]
+        with self.store.lock:
+            if self._open is None:
+                self._open = {d.key for d in self.store.deliveries.values() if d.status in OPEN}
+            rows = []
+            for key in list(self._open):
+                row = self.store.deliveries.get(key)
+                if row is None or row.status not in OPEN:
+                    self._open.discard(key)  # written or deleted behind the index's back
+                    continue
+                rows.append(row)
         first_seen = {}
         for row in rows:
             release = self.store.releases.get(row.release_id)
@@ -91,11 +164,47 @@ class Outbox:
             due.append(row)
         return due
 
-    def still_wanted(self, delivery: Delivery) -> bool:
-        """A mute or unsubscribe after enqueueing wins over the queued row."""
-        release = self.store.releases.get(delivery.release_id)
-        if release is None:
-            return False
-        if delivery.ts is not None:
-            return True  # updating a message people already saw is always fine
-        return delivery.channel_id in self.recipients(release, self.members(release))
+    # ------------------------------------------------------------------ pruning
+
+    def pruned_before(self) -> datetime | None:
+        """Releases first seen before this have had their finished rows deleted."""
+        entry = self.store.state.get(PRUNE_STATE)
+        value = entry.value.get("pruned_before") if entry is not None else None
+        return _utc(datetime.fromisoformat(value)) if value else None
+
+    def prune(self, *, force: bool = False) -> int:
+        """Delete finished rows that nothing will read again; returns how many.
+
+        A row is finished when it is `sent`, `dropped` or `paused`; it is deleted once it
+        and its release have both been quiet for `RETENTION` (or the release is gone).
+        Until then a late member finds the alert to edit. A release whose rows may be gone
+        was first seen before the recorded horizon, and `enqueue` never announces a late
+        member of such a release anew. Runs at most every `PRUNE_EVERY` (it reads every
+        row); the deletions and the horizon are written together by the next commit.
+        """
+        now = _utc(self.clock())
+        if not force and self._pruned_at is not None and now - self._pruned_at < PRUNE_EVERY:
+            return 0
+        self._pruned_at = now
+        horizon = now - RETENTION
+        removed = 0
+        with self.store.lock:
+            for row in self.store.deliveries.values():
+                if row.status in OPEN or _utc(row.updated_at) >= horizon:
+                    continue
+                release = self.store.releases.get(row.release_id)
+                if release is None or _utc(release.updated_at) < horizon:
+                    self.store.deliveries.delete(row.key)
+                    self._fresh.discard(row.key)
+                    removed += 1
+            previous = self.pruned_before()
+            if previous is None or previous < horizon:
+                entry = self.store.state.get(PRUNE_STATE)
+                value = dict(entry.value) if entry is not None else {}
+                value["pruned_before"] = horizon.isoformat()
+                self.store.state.put(StateEntry(name=PRUNE_STATE, value=value))
+        return removed
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

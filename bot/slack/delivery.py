@@ -3,29 +3,35 @@
 The protocol for one row:
 1. mark it `posting` with the members about to be shown, and commit (so a crash from
    here on is detectable, and an adopted message can still be brought up to date);
+   `Outbox.enqueue` writes new rows this way inside the poll cycle's own commit;
 2. post (or, for an announced release that grew, edit the message and thread a reply);
-3. record the message `ts`, mark it `sent` and commit.
+3. record the message `ts`, mark it `sent` and commit (group commits: see `_save`).
 
 After a crash between 1 and 3 the row is still `posting`; before posting again the
 deliverer looks for the alert in the channel's recent history by its message metadata
 (`radar_release` / release id), so a message Slack already has is adopted, not repeated.
+Only a row this process queued and has not tried yet (`Outbox.claim`) skips that look.
 
 Errors: 429 and `ratelimited` wait for `Retry-After`; 5xx retry with backoff; the channel
 errors that retrying cannot fix pause that channel's subscriptions with a log line. A
-channel's rows go out strictly in release order and at most one message per second.
+channel's rows go out strictly in release order and at most one message per second; a
+worker whose channel must wait out its second serves other channels meanwhile (`_run`).
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
 import random
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -107,7 +113,10 @@ class Deliverer:
         self._drain_lock = threading.Lock()
         self._last_post: dict[str, float] = {}
         self._pace_lock = threading.Lock()
-        self._marked: set[str] = set()  # rows this drain marked `posting` up front
+        # Per drain: who may still get each release, and each alert's rendered payload.
+        self._cache_lock = threading.Lock()
+        self._recipients: dict[tuple, frozenset[str]] = {}
+        self._payloads: dict[tuple, dict] = {}
         self._last_commit = 0.0
 
     # ------------------------------------------------------------------ drain
@@ -116,62 +125,125 @@ class Deliverer:
         """Deliver every due row; channels in parallel, each channel's rows in order."""
         with self._drain_lock:
             report = DrainReport()
+            self._recipients, self._payloads = {}, {}
+            self.outbox.prune()
             by_channel: dict[str, list[Delivery]] = defaultdict(list)
             for row in self.outbox.due():
                 by_channel[row.channel_id].append(row)
             if not by_channel:
                 return report
-            self._mark_posting([row for rows in by_channel.values() for row in rows])
+            self._make_durable([row for rows in by_channel.values() for row in rows])
+            # The first `sent` may wait its group-commit interval too, rather than stall
+            # every worker behind a whole-database write right after the first post.
+            self._last_commit = max(self._last_commit, time.monotonic())
             try:
-                with ThreadPoolExecutor(max_workers=min(self.workers, len(by_channel))) as pool:
-                    for future in [
-                        pool.submit(self._drain_channel, rows, report)
-                        for rows in by_channel.values()
-                    ]:
-                        future.result()
+                self._run([self._drain_channel(rows, report) for rows in by_channel.values()])
             finally:
-                self._marked = set()
                 with self.store.lock:
                     self.store.commit()  # what the group commits have not written yet
             return report
 
-    def _mark_posting(self, rows: list[Delivery]) -> None:
-        """Step 1 of the protocol for every new alert of this drain, in one commit.
+    def _make_durable(self, rows: list[Delivery]) -> None:
+        """Step 1 of the protocol for every new alert of this drain, in at most one commit.
 
-        Committed row by row, step 1 cost a whole database write per channel before its
-        message could go out. A row marked here but then not posted (an error on an earlier
-        row of its channel) is `posting` at the next drain, which checks the channel's
-        history first, exactly as after a crash.
+        `Outbox.enqueue` writes new rows `posting` inside the poll cycle's commit, so usually
+        there is nothing left to write and the first post goes out at once (a commit is a
+        whole-database write). A `pending` row without a message (an older version queued it)
+        is marked here. A row marked but then not posted (an error on an earlier row of its
+        channel) is `posting` at the next drain, which checks the channel's history first,
+        exactly as after a crash.
         """
-        fresh = [row for row in rows if row.status == "pending" and row.ts is None]
-        if not fresh:
-            return
         with self.store.lock:
             now = self.clock()
-            for row in fresh:
+            for row in rows:
+                if row.status != "pending" or row.ts is not None:
+                    continue
                 release = self.store.releases.get(row.release_id)
                 current = self.store.deliveries.get(row.key) or row
                 shown = list(release.members) if release else list(current.posted_members)
-                self.store.deliveries.put(
+                self.outbox.put(
                     current.model_copy(
                         update={"status": "posting", "posted_members": shown, "updated_at": now}
-                    )
+                    ),
+                    fresh=True,
                 )
-            self.store.commit()
-            self._last_commit = time.monotonic()
-        self._marked = {row.key for row in fresh}
+            dirty = getattr(self.store.deliveries, "dirty", None)  # a backend may not tell
+            if dirty is None or any(row.key in dirty for row in rows):
+                self.store.commit()
+                self._last_commit = time.monotonic()
 
-    def _drain_channel(self, rows: list[Delivery], report: DrainReport) -> None:
+    def _run(self, channels: list[Iterator[float]]) -> None:
+        """Run every channel's steps on `workers` threads, each channel's in order.
+
+        A step ends where the channel must wait for its pacing interval: it yields the
+        monotonic time it may go on at, and the worker takes another channel meanwhile
+        instead of sleeping through the interval. A channel is on one worker at a time.
+        With an injected `sleep` (tests), waits go through it and take no real time.
+        """
+        ready: list[tuple[float, int, Iterator[float]]] = [
+            (0.0, order, steps) for order, steps in enumerate(channels)
+        ]
+        heapq.heapify(ready)
+        order = itertools.count(len(ready))
+        turn = threading.Condition()
+        running = 0
+        errors: list[BaseException] = []
+        real_time = self.sleep is time.sleep
+
+        def take() -> tuple[Iterator[float] | None, float]:
+            nonlocal running
+            with turn:
+                while True:
+                    if ready:
+                        wait = ready[0][0] - time.monotonic()
+                        if wait <= 0 or not real_time:
+                            running += 1
+                            return heapq.heappop(ready)[2], max(0.0, wait)
+                        turn.wait(wait)
+                    elif running == 0:
+                        return None, 0.0
+                    else:
+                        turn.wait()
+
+        def work() -> None:
+            nonlocal running
+            while True:
+                steps, wait = take()
+                if steps is None:
+                    return
+                resume: float | None = None
+                try:
+                    if wait > 0:
+                        self.sleep(wait)
+                    resume = next(steps)
+                except StopIteration:
+                    pass
+                except BaseException as exc:  # raised by drain() once every channel is done
+                    errors.append(exc)
+                with turn:
+                    running -= 1
+                    if resume is not None:
+                        heapq.heappush(ready, (resume, next(order), steps))
+                    turn.notify_all()
+
+        with ThreadPoolExecutor(max_workers=min(self.workers, len(channels))) as pool:
+            for future in [pool.submit(work) for _ in range(min(self.workers, len(channels)))]:
+                future.result()
+        if errors:
+            raise errors[0]
+
+    def _drain_channel(self, rows: list[Delivery], report: DrainReport) -> Iterator[float]:
         for row in rows:
-            outcome = self._deliver(row, report)
+            outcome = yield from self._deliver(row, report)
             if outcome == "stop":
                 break  # keep release order: later rows wait for this one
 
     # ------------------------------------------------------------- one row
 
-    def _deliver(self, row: Delivery, report: DrainReport) -> str:
+    def _deliver(self, row: Delivery, report: DrainReport) -> Generator[float, None, str]:
+        fresh = self.outbox.claim(row.key)
         release = self.store.releases.get(row.release_id)
-        if release is None or not self.outbox.still_wanted(row):
+        if release is None or not self._still_wanted(row, release):
             self._save(row, status="dropped", last_error="no longer wanted")
             report.dropped += 1
             return "next"
@@ -179,11 +251,13 @@ class Deliverer:
         for _attempt in range(3):
             try:
                 if row.ts is None:
-                    self._post_new(row, release, members, report)
+                    yield from self._post_new(row, release, members, report, fresh=fresh)
                 else:
-                    self._post_update(row, release, members, report)
+                    yield from self._post_update(row, release, members, report, fresh=fresh)
                 return "next"
             except _Retry as retry:
+                # A timed-out post may still have reached Slack: look before posting again.
+                fresh = False
                 if retry.delay <= self.max_inline_wait:
                     self.sleep(retry.delay)
                     row = self.store.deliveries.get(row.key) or row
@@ -208,27 +282,32 @@ class Deliverer:
         return "stop"
 
     def _post_new(
-        self, row: Delivery, release: Release, members: list[ModelRecord], report: DrainReport
-    ) -> None:
-        marked = self.store.deliveries.get(row.key) if row.key in self._marked else None
-        if marked is not None and set(marked.posted_members) == set(release.members):
-            row = marked  # step 1 was done by `_mark_posting`, with these very members
-        else:
-            if row.status == "posting":
-                found = self._find_posted(row.channel_id, release.id, since=row.created_at)
-                if found is not None:
-                    # The row remembers which members the message was rendered with (rows
-                    # written before it did fall back to today's members).
-                    shown = row.posted_members or list(release.members)
-                    row = self._save(row, status="sent", ts=found, posted_members=shown)
-                    report.adopted += 1
-                    if set(shown) != set(release.members):
-                        # Members joined between the crash and now: edit the adopted message.
-                        self._post_update(row, release, members, report)
-                    return
+        self,
+        row: Delivery,
+        release: Release,
+        members: list[ModelRecord],
+        report: DrainReport,
+        *,
+        fresh: bool,
+    ) -> Generator[float, None, None]:
+        """Step 2 and 3 for a new alert. A `fresh` row (queued by this process, never
+        tried) cannot be in Slack yet; any other `posting` row is looked up first."""
+        if row.status == "posting" and not fresh:
+            found = self._find_posted(row.channel_id, release.id, since=row.created_at)
+            if found is not None:
+                # The row remembers which members the message was rendered with (rows
+                # written before it did fall back to today's members).
+                shown = row.posted_members or list(release.members)
+                row = self._save(row, status="sent", ts=found, posted_members=shown)
+                report.adopted += 1
+                if set(shown) != set(release.members):
+                    # Members joined between the crash and now: edit the adopted message.
+                    yield from self._post_update(row, release, members, report, fresh=False)
+                return
+        if row.status != "posting" or set(row.posted_members) != set(release.members):
             row = self._save(row, status="posting", posted_members=list(release.members))
-        payload = release_alert(release, members, hub_url=self.hub_url)
-        response = self._paced_call(
+        payload = self._alert(release, members)
+        response = yield from self._paced_call(
             self.client.chat_postMessage,
             channel=row.channel_id,
             text=payload["text"],
@@ -248,12 +327,20 @@ class Deliverer:
         report.posted += 1
 
     def _post_update(
-        self, row: Delivery, release: Release, members: list[ModelRecord], report: DrainReport
-    ) -> None:
+        self,
+        row: Delivery,
+        release: Release,
+        members: list[ModelRecord],
+        report: DrainReport,
+        *,
+        fresh: bool,
+    ) -> Generator[float, None, None]:
+        """Edit the alert, then thread a reply naming the new members. The reply is looked
+        for first unless the row is `fresh` (no earlier try can have posted it)."""
         assert row.ts is not None
         new_ids = [m for m in release.members if m not in set(row.posted_members)]
-        payload = release_alert(release, members, hub_url=self.hub_url)
-        self._paced_call(
+        payload = self._alert(release, members)
+        yield from self._paced_call(
             self.client.chat_update,
             channel=row.channel_id,
             ts=row.ts,
@@ -262,14 +349,14 @@ class Deliverer:
             metadata=release_metadata(release),
         )
         update_key = f"{release.id}#{len(release.members)}"
-        if new_ids and not self._reply_posted(row, update_key):
+        if new_ids and (fresh or not self._reply_posted(row, update_key)):
             wanted = {m.lower() for m in new_ids}
             reply = release_update_reply(
                 release,
                 [m for m in members if m.id.lower() in wanted],
                 hub_url=self.hub_url,
             )
-            self._paced_call(
+            yield from self._paced_call(
                 self.client.chat_postMessage,
                 channel=row.channel_id,
                 thread_ts=row.ts,
@@ -292,6 +379,35 @@ class Deliverer:
         report.updated += 1
 
     # ---------------------------------------------------------------- helpers
+
+    def _still_wanted(self, row: Delivery, release: Release) -> bool:
+        """A mute or unsubscribe after enqueueing wins over the queued row (recipients are
+        worked out once a drain).
+
+        Matching every subscription against the release for each of its 200 rows cost more
+        CPU than anything else the workers do between two posts.
+        """
+        if row.ts is not None:
+            return True  # updating a message people already saw is always fine
+        key = (release.id, *release.members)
+        with self._cache_lock:
+            recipients = self._recipients.get(key)
+        if recipients is None:
+            recipients = frozenset(self.outbox.recipients(release, self.outbox.members(release)))
+            with self._cache_lock:
+                self._recipients[key] = recipients
+        return row.channel_id in recipients
+
+    def _alert(self, release: Release, members: list[ModelRecord]) -> dict:
+        """The alert's payload, rendered once a drain for all the channels that get it."""
+        key = (release.id, release.updated_at, *(m.id for m in members))
+        with self._cache_lock:
+            payload = self._payloads.get(key)
+        if payload is None:
+            payload = release_alert(release, members, hub_url=self.hub_url)
+            with self._cache_lock:
+                self._payloads[key] = payload
+        return payload
 
     def _call(self, method: Callable, **kwargs):
         """One Web API call, translating transient failures into `_Retry`."""
@@ -345,22 +461,21 @@ class Deliverer:
             log.warning("cannot join %s: %s", channel_id, _error_code(exc))
             return False
 
-    def _paced_call(self, method: Callable, **kwargs):
+    def _paced_call(self, method: Callable, **kwargs) -> Generator[float, None, Any]:
         """A message call to one channel, at most one per `per_channel_interval` (Slack asks
         for one message a second per channel).
 
         The interval counts from when the previous call to the channel came back, not from
         when it started: however slow a request or a store commit between two posts was,
         Slack sees them at least one interval apart. A failed call counts too, so a retry
-        is paced like any other post.
+        is paced like any other post. Waiting is the scheduler's job (`_run`): this yields
+        the time the call may start, and is resumed no earlier.
         """
         channel_id = kwargs["channel"]
         with self._pace_lock:
             last = self._last_post.get(channel_id)
-        if last is not None:
-            wait = last + self.per_channel_interval - time.monotonic()
-            if wait > 0:
-                self.sleep(wait)
+        if last is not None and last + self.per_channel_interval > time.monotonic():
+            yield last + self.per_channel_interval
         try:
             return self._call(method, **kwargs)
         finally:
@@ -378,7 +493,7 @@ class Deliverer:
         with self.store.lock:
             current = self.store.deliveries.get(row.key) or row
             updated = current.model_copy(update={**changes, "updated_at": self.clock()})
-            self.store.deliveries.put(updated)
+            self.outbox.put(updated)
             if not durable_soon or time.monotonic() - self._last_commit >= GROUP_COMMIT_SECONDS:
                 self.store.commit()
                 self._last_commit = time.monotonic()
