@@ -25,7 +25,7 @@ from bot.radar.models import Delivery
 from bot.store import open_store
 from tests.doubles import hub_fixtures as fx
 from tests.doubles.hub_server import HubStandIn
-from tests.doubles.slack_server import SlackStandIn, find_broadcast_mentions
+from tests.doubles.slack_server import LOST_REPLY, SlackStandIn, find_broadcast_mentions
 from tests.harness import FakeClock, RadarHarness, radar_command, shown_text
 
 pytestmark = pytest.mark.e2e
@@ -402,6 +402,24 @@ def test_a_rate_limited_post_waits_retry_after_and_posts_once(
     assert waits == [3.0]
     assert len(slack.messages(GENERAL)) == 1
     assert posts_to(slack, GENERAL) == 2
+
+
+def test_a_post_whose_reply_is_lost_is_found_in_the_channel_not_posted_again(
+    hub: HubStandIn, slack: SlackStandIn, bot: RadarHarness
+) -> None:
+    """Slack carried the post out but the connection dropped before its answer: the bot
+    cannot know, so it looks in the channel before trying again."""
+    bot.radar.deliverer.per_channel_interval = 0.0
+    radar_command(bot, slack, "subscribe")
+    slack.inject(LOST_REPLY, method="chat.postMessage")
+    publish(hub, bot, release_repo(bot, "openai/gpt-oss-2-200b", 200))
+    bot.poll_and_deliver()
+    bot.clock.advance(minutes=10)
+    bot.drain()
+
+    assert len(slack.messages(GENERAL)) == 1, [c[0] for c in slack.calls]
+    row = next(iter(bot.core.store.deliveries.values()))
+    assert row.status == "sent" and row.ts == slack.messages(GENERAL)[0]["ts"]
 
 
 def test_a_long_retry_after_defers_the_alert_instead_of_blocking(

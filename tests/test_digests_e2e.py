@@ -23,7 +23,7 @@ import pytest
 from bot.store import open_store
 from tests.doubles import hub_fixtures as fx
 from tests.doubles.hub_server import HubStandIn
-from tests.doubles.slack_server import SlackStandIn, find_broadcast_mentions
+from tests.doubles.slack_server import LOST_REPLY, SlackStandIn, find_broadcast_mentions
 from tests.harness import FakeClock, RadarHarness, radar_command, shown_text
 
 pytestmark = pytest.mark.e2e
@@ -291,6 +291,22 @@ def test_a_crash_after_posting_a_digest_does_not_post_it_twice(
         assert bot.send_digests() == []
     assert len(digests(slack)) == 1
     assert len(charts(slack)) == 1
+
+
+def test_a_digest_whose_reply_is_lost_is_found_in_the_channel_not_posted_again(
+    slack: SlackStandIn, bot: RadarHarness
+) -> None:
+    radar_command(bot, slack, "subscribe")
+    slack.inject(LOST_REPLY, method="chat.postMessage")
+
+    [lost] = run_digest_job_at(bot, at("2026-11-23 09:00"))
+    assert not lost.ok, "the bot cannot know the digest arrived"
+    bot.clock.advance(minutes=1)
+    [again] = bot.send_digests()
+
+    assert again.ok and again.already_posted
+    assert len(digests(slack)) == 1
+    assert bot.send_digests() == []
 
 
 def test_digests_join_public_channels_and_give_up_for_the_week_on_dead_ones(

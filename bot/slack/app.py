@@ -33,13 +33,16 @@ class _DropTokenNotice(logging.Filter):
         return "`token` will be unused" not in record.getMessage()
 
 
-def _publish_home_after_ack(event: dict, client: WebClient, radar: SlackRadar) -> None:
-    radar.in_background(lambda: events.publish_home(event, client, radar))
-
-
 def build_web_client(settings: Settings) -> WebClient:
+    """The Web API client for every call the bot makes.
+
+    slack_sdk re-sends a request whose connection dropped (`retry_handlers` default). For a
+    post that Slack carried out before the drop, that is a second copy in the channel, so
+    the client never retries on its own: the deliverer and the digest poster retry, after
+    looking in the channel for what already arrived.
+    """
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    return WebClient(token=token, base_url=settings.slack_api_url, timeout=15)
+    return WebClient(token=token, base_url=settings.slack_api_url, timeout=15, retry_handlers=[])
 
 
 def build_slack(core: Core, *, client: WebClient | None = None) -> tuple[App, SlackRadar]:
@@ -85,9 +88,7 @@ def build_slack(core: Core, *, client: WebClient | None = None) -> tuple[App, Sl
         app, model_command=settings.model_command, radar_command=settings.radar_command
     )
     actions.register(app)
-    # With `process_before_response`, an event listener runs before Slack gets its 200:
-    # the Home tab (store reads and a views.publish call) is built after the ack instead.
-    app.event("app_home_opened")(_publish_home_after_ack)
+    events.register(app)
 
     @app.error
     def log_errors(error: Exception, body: dict) -> None:

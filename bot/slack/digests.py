@@ -94,6 +94,9 @@ class DigestPoster:
             error = str(exc.response.get("error", "")) if exc.response is not None else "error"
             log.warning("digest to %s failed: %s", channel_id, error)
             return DigestResult(channel_id, ok=False, error=error)
+        except OSError as exc:  # it may have arrived: the next run looks before posting
+            log.warning("digest to %s failed: network: %s", channel_id, type(exc).__name__)
+            return DigestResult(channel_id, ok=False, error="network")
         if self.chart:
             self._upload_chart(channel_id, digest.weekly, now)
         return DigestResult(channel_id, ok=True, ts=response.get("ts"))

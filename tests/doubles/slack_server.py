@@ -272,6 +272,9 @@ def find_broadcast_mentions(payload: Any) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 
 
+LOST_REPLY = "lost-reply"
+
+
 @dataclass(frozen=True)
 class Violation:
     """A request Slack would have refused (or a broadcast ping it would have delivered)."""
@@ -433,7 +436,9 @@ class SlackStandIn:
     def inject(self, kind: str, method: str | None = None, times: int = 1) -> None:
         """Fail the next `times` calls (of `method`, or any method) with `kind`.
 
-        Kinds: "429", "500", "503", "ratelimited", "disconnect", or any Slack error code.
+        Kinds: "429", "500", "503", "ratelimited", "disconnect", "lost-reply" (the call is
+        carried out, then the connection drops before the reply: the caller cannot know
+        whether it worked), or any Slack error code.
         """
         with self._condition:
             self._faults.append(_Fault(kind=kind, method=method, remaining=times))
@@ -577,7 +582,7 @@ class SlackStandIn:
         with self._condition:
             self.calls.append((method, copy.deepcopy(params)))
             fault = self._take_fault(method)
-            if fault is not None:
+            if fault is not None and fault != LOST_REPLY:
                 self.outcomes.append((method, f"injected:{fault}"))
                 return self._fault_reply(fault)
             try:
@@ -594,6 +599,9 @@ class SlackStandIn:
                 if error.details:
                     reply_body["response_metadata"] = {"messages": list(error.details)}
                 return _Reply(body=reply_body)
+            if fault == LOST_REPLY:
+                self.outcomes.append((method, f"injected:{fault}"))
+                return _Reply(drop_connection=True)
             self.outcomes.append((method, None))
             return _Reply(body={"ok": True, **body})
 
