@@ -16,7 +16,16 @@ HOME_RELEASES = 10
 
 
 def register(app: App) -> None:
-    app.event("app_home_opened")(publish_home)
+    app.event("app_home_opened")(open_home)
+
+
+def open_home(event: dict, client: WebClient, radar: SlackRadar) -> None:
+    """Ack at once; the Home tab (store reads and a views.publish call) is built after.
+
+    Bolt runs listeners before it answers Slack (`process_before_response`), so anything
+    slow here would hold the event's 200.
+    """
+    radar.in_background(lambda: publish_home(event, client, radar))
 
 
 def publish_home(event: dict, client: WebClient, radar: SlackRadar) -> None:
