@@ -61,7 +61,7 @@ def send(world: SlackWorld, command: str, text: str, name: str) -> float:
     sent_at = time.monotonic()
     status, ack, seconds = world.post(body, content_type=FORM)
     assert (status, ack) == (200, "")
-    assert seconds < 1.0
+    assert seconds < 3.0  # Slack's limit; how much sooner is bench/ack_latency.py's business
     return sent_at
 
 
@@ -140,11 +140,11 @@ def test_home_tab_is_acked_before_a_slow_views_publish(world: SlackWorld) -> Non
 
 
 def test_a_slow_hub_does_not_delay_the_ack_of_a_button(world: SlackWorld) -> None:
-    world.hub.latency = 1.0
+    world.hub.latency = HUB_LATENCY
     reply = world.press("model_alternative_0", "quietlab/Not-Cached-Yet-3B")
 
     assert_quick_ack(reply)
-    assert reply.seconds < 1.0
+    assert reply.seconds < LOCAL_ANSWER_LIMIT  # it did not wait for the Hub
 
 
 def test_the_store_and_index_are_out_of_the_collectors_generations(world: SlackWorld) -> None:

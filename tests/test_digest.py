@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time as clock
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -315,7 +314,8 @@ def test_quiet_week_still_has_scoreboard_and_chart_series(store: MemoryStore) ->
     assert [release.id for release, _ in digest.most_adopted] == []
 
 
-def test_digest_of_a_large_store_builds_fast() -> None:
+def test_digest_of_a_large_store_counts_only_the_week() -> None:
+    """Correctness at production size; its speed is measured in bench/store_scale.py."""
     store = MemoryStore()
     countries = ["US", "CN", "FR", None]
     for number in range(3_000):
@@ -331,11 +331,8 @@ def test_digest_of_a_large_store_builds_fast() -> None:
         )
     assert len(store.models) == 30_000
 
-    started = clock.perf_counter()
     digest = build_digest(store, now=NOW)
-    elapsed = clock.perf_counter() - started
 
-    assert elapsed < 0.3, f"digest took {elapsed * 1000:.0f} ms"
     assert digest.scoreboard.total_releases == 210  # 7 days of one release per 48 minutes
     assert len(digest.most_adopted) == 5
 
