@@ -48,8 +48,6 @@ from bot.config import Settings
 from bot.radar.channels import subscription_id
 from bot.radar.models import (
     Filters,
-    LicenseClass,
-    ModelRecord,
     Region,
     Release,
     ReleaseEvent,
@@ -59,7 +57,7 @@ from bot.radar.releases import family_stem, release_id, release_title
 from bot.runtime import build_core
 from bot.slack.app import build_slack
 from bot.store import open_store
-from tests.harness import BOT_TOKEN, SIGNING_SECRET, FakeClock
+from tests.harness import BOT_TOKEN, SIGNING_SECRET, FakeClock, notable_record
 
 BENCH = "fanout"
 MIN_GAP_TOLERANCE = 0.02  # seconds: the stand-in stamps posts on arrival, not on sending
@@ -75,28 +73,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def repo(repo_id: str, params_b: int, seen: Any) -> ModelRecord:
-    return ModelRecord(
-        id=repo_id,
-        author=repo_id.split("/", 1)[0],
-        lab="Qwen",
-        first_seen=seen,
-        created_at=seen,
-        pipeline_tag="text-generation",
-        license="apache-2.0",
-        license_class=LicenseClass.PERMISSIVE,
-        params_total=params_b * 1_000_000_000,
-        downloads=1_000,
-        likes=50,
-        notable=True,
-        reasons=["Qwen is a tracked lab"],
-    )
-
-
 def announce(core: Any, index: int, clock: FakeClock) -> Release:
     """What a poll cycle does for a new release: store it, enqueue its rows, one commit."""
     now = clock.now
-    members = [repo(f"Qwen/Fanout{index}-{size}B-Instruct", size, now) for size in (8, 32)]
+    members = [
+        notable_record(f"Qwen/Fanout{index}-{size}B-Instruct", size, now) for size in (8, 32)
+    ]
     name = members[0].name
     release = Release(
         id=release_id("Qwen", family_stem(name), now),
@@ -125,7 +107,7 @@ def announce(core: Any, index: int, clock: FakeClock) -> Release:
 
 def grow(core: Any, release: Release, clock: FakeClock) -> None:
     """A new size of the family appears: the release gains a member."""
-    member = repo(release.members[0].replace("-8B-", "-235B-"), 235, clock.now)
+    member = notable_record(release.members[0].replace("-8B-", "-235B-"), 235, clock.now)
     member.release_id = release.id
     grown = release.model_copy(
         update={"members": [*release.members, member.id], "updated_at": clock.now}

@@ -16,6 +16,8 @@ from bot.config import Settings
 from bot.radar.labs import LabRegistry
 from bot.store.base import Store
 from tests.doubles.hub_server import HubStandIn
+from tests.doubles.slack_server import SlackStandIn
+from tests.harness import FakeClock
 
 NOW = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
 
@@ -76,4 +78,17 @@ def clock(now: datetime) -> ManualClock:
 def hub() -> Iterator[HubStandIn]:
     """An empty, started Hub stand-in; a timeout fault holds a request for 0.5 s."""
     with HubStandIn(timeout_sleep=0.5) as server:
+        yield server
+
+
+@pytest.fixture
+def fake_clock() -> FakeClock:
+    """The bot's clock for end-to-end suites (a file may override it with another start)."""
+    return FakeClock()
+
+
+@pytest.fixture
+def slack(fake_clock: FakeClock) -> Iterator[SlackStandIn]:
+    """A started Slack stand-in whose message timestamps follow the bot's clock."""
+    with SlackStandIn(wall_clock=lambda: fake_clock.now.timestamp()) as server:
         yield server

@@ -21,6 +21,7 @@ import uvicorn
 
 from bot.config import Settings
 from bot.hub.client import HubClient
+from bot.radar.models import LicenseClass, ModelRecord
 from bot.runtime import Core, build_core
 from bot.slack.app import build_slack
 from bot.slack.context import SlackRadar
@@ -237,3 +238,22 @@ def radar_command(bot: RadarHarness, slack: Any, text: str, channel: str = "C_GE
     answers = slack.wait_for(lambda: slack.responses(name), timeout=5)
     assert answers, f"no answer to /radar {text}"
     return shown_text(answers[0])
+
+
+def notable_record(repo_id: str, params_b: int, seen: datetime) -> ModelRecord:
+    """A stored notable Qwen model, for suites that write releases straight to the store."""
+    return ModelRecord(
+        id=repo_id,
+        author=repo_id.split("/", 1)[0],
+        lab="Qwen",
+        first_seen=seen,
+        created_at=seen,
+        pipeline_tag="text-generation",
+        license="apache-2.0",
+        license_class=LicenseClass.PERMISSIVE,
+        params_total=params_b * 1_000_000_000,
+        downloads=1_000,
+        likes=50,
+        notable=True,
+        reasons=["Qwen is a tracked lab"],
+    )

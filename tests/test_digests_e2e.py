@@ -48,12 +48,6 @@ def fake_clock() -> FakeClock:
 
 
 @pytest.fixture
-def slack(fake_clock: FakeClock) -> Iterator[SlackStandIn]:
-    with SlackStandIn(wall_clock=lambda: fake_clock.now.timestamp()) as server:
-        yield server
-
-
-@pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "radar.json"
 

@@ -29,17 +29,6 @@ INTERVAL = 0.4  # seconds between two messages to one channel (1 s in production
 
 
 @pytest.fixture
-def fake_clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def slack(fake_clock: FakeClock) -> Iterator[SlackStandIn]:
-    with SlackStandIn(wall_clock=lambda: fake_clock.now.timestamp()) as server:
-        yield server
-
-
-@pytest.fixture
 def bot(
     hub: HubStandIn, slack: SlackStandIn, tmp_path: Path, fake_clock: FakeClock
 ) -> Iterator[RadarHarness]:

@@ -6,18 +6,13 @@ restart: a release whose rows are gone is not announced again.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-
-import pytest
 
 from bot.radar.channels import subscription_id
 from bot.radar.models import (
     Delivery,
     Filters,
-    LicenseClass,
-    ModelRecord,
     Release,
     ReleaseEvent,
     Subscription,
@@ -27,44 +22,15 @@ from bot.radar.releases import family_stem, release_id, release_title
 from bot.store.base import MemoryCollection, MemoryStore
 from tests.doubles.hub_server import HubStandIn
 from tests.doubles.slack_server import SlackStandIn
-from tests.harness import FakeClock, RadarHarness
+from tests.harness import FakeClock, RadarHarness, notable_record
 
 GENERAL = "C_GENERAL"
-
-
-@pytest.fixture
-def fake_clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def slack(fake_clock: FakeClock) -> Iterator[SlackStandIn]:
-    with SlackStandIn(wall_clock=lambda: fake_clock.now.timestamp()) as server:
-        yield server
-
-
-def record(repo_id: str, size_b: int, seen: datetime) -> ModelRecord:
-    return ModelRecord(
-        id=repo_id,
-        author=repo_id.split("/", 1)[0],
-        lab="Qwen",
-        first_seen=seen,
-        created_at=seen,
-        pipeline_tag="text-generation",
-        license="apache-2.0",
-        license_class=LicenseClass.PERMISSIVE,
-        params_total=size_b * 1_000_000_000,
-        downloads=1_000,
-        likes=50,
-        notable=True,
-        reasons=["Qwen is a tracked lab"],
-    )
 
 
 def announce(bot: RadarHarness, *, seen: datetime | None = None, name: str = "Prune") -> Release:
     """What a poll cycle does for a new release: store it and its rows in one commit."""
     now = seen or bot.clock.now
-    members = [record(f"Qwen/{name}-{size}B-Instruct", size, now) for size in (8, 32)]
+    members = [notable_record(f"Qwen/{name}-{size}B-Instruct", size, now) for size in (8, 32)]
     release = Release(
         id=release_id("Qwen", family_stem(members[0].name), now),
         lab="Qwen",
@@ -97,7 +63,7 @@ def grow(bot: RadarHarness, release_key: str) -> None:
     store = bot.core.store
     release = store.releases.get(release_key)
     assert release is not None
-    member = record(release.members[0].replace("-8B-", "-235B-"), 235, bot.clock.now)
+    member = notable_record(release.members[0].replace("-8B-", "-235B-"), 235, bot.clock.now)
     grown = release.model_copy(
         update={"members": [*release.members, member.id], "updated_at": bot.clock.now}
     )
