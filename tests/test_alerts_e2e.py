@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -218,6 +219,32 @@ def test_members_that_join_later_edit_the_alert_and_reply_in_its_thread(
     assert len(slack.messages(GENERAL)) == 2, "a quiet poll changes nothing"
     assert len(slack.calls_to("chat.update")) == 1
     assert_nothing_slack_refused(slack)
+
+
+def test_members_that_join_while_the_alert_is_on_its_way_are_still_announced(
+    hub: HubStandIn, slack: SlackStandIn, bot: RadarHarness
+) -> None:
+    """A poll that grows the release while its first post is in flight sees the row not yet
+    sent; the deliverer notices the release moved on and edits the alert next time."""
+    radar_command(bot, slack, "subscribe")
+    family = fx.family_launch(bot.clock.now)
+    publish(hub, bot, *family[:6])
+    bot.poll()
+    slack.latency = 2.0  # the first post takes two seconds to be answered
+    drain = threading.Thread(target=bot.drain)
+    drain.start()
+    time.sleep(0.3)  # the post is on its way (answered at about 2 s)
+    publish(hub, bot, *family[6:])
+    bot.poll()  # commits the grown release while the post is still on its way
+    assert slack.calls_to("chat.postMessage") == [], "the poll came too late to test this"
+    drain.join(timeout=10)
+    slack.latency = 0.0
+    bot.drain()
+
+    [alert] = top_level(slack, GENERAL)
+    assert "(13 models, 8B–122B)" in alert["text"], "the alert was brought up to date"
+    [reply] = replies(slack, GENERAL, alert["ts"])
+    assert "Qwen3.7-27B-Thinking" in shown_text(reply)
 
 
 def test_hostile_hub_text_is_shown_escaped_and_pings_nobody(

@@ -316,14 +316,7 @@ class Deliverer:
             unfurl_media=False,
             metadata=release_metadata(release),
         )
-        self._save(
-            row,
-            status="sent",
-            ts=response["ts"],
-            posted_members=list(release.members),
-            last_error=None,
-            durable_soon=True,
-        )
+        self._save_shown(row, release, ts=response["ts"])
         report.posted += 1
 
     def _post_update(
@@ -369,13 +362,7 @@ class Deliverer:
                     "event_payload": {"update": update_key},
                 },
             )
-        self._save(
-            row,
-            status="sent",
-            posted_members=list(release.members),
-            last_error=None,
-            durable_soon=True,
-        )
+        self._save_shown(row, release)
         report.updated += 1
 
     # ---------------------------------------------------------------- helpers
@@ -481,6 +468,26 @@ class Deliverer:
         finally:
             with self._pace_lock:
                 self._last_post[channel_id] = time.monotonic()
+
+    def _save_shown(self, row: Delivery, shown: Release, **changes) -> Delivery:
+        """Step 3: the message Slack accepted shows `shown`'s members.
+
+        A poll that grew the release meanwhile found this row not yet `sent` and left it to
+        us, so a release that moved on leaves the row `pending`: the next drain edits the
+        alert and threads a reply, as for any later member.
+        """
+        posted = list(shown.members)
+        with self.store.lock:
+            current = self.store.releases.get(shown.id)
+            grew = current is not None and set(current.members) != set(posted)
+            return self._save(
+                row,
+                status="pending" if grew else "sent",
+                posted_members=posted,
+                last_error=None,
+                durable_soon=True,
+                **changes,
+            )
 
     def _save(self, row: Delivery, *, durable_soon: bool = False, **changes) -> Delivery:
         """Record a row's new state: committed now, or with `durable_soon` (the `sent` of a
