@@ -1046,6 +1046,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self) -> None:
         body = self._read_body()
+        if len(body) < int(self.headers.get("Content-Length") or 0):
+            # The client died mid-request (a `kill -9` during a post): like Slack, never act
+            # on a request that did not fully arrive.
+            self.close_connection = True
+            return
         path = urlsplit(self.path).path
         stand_in = self.stand_in
         try:
