@@ -310,6 +310,10 @@ class HubClient:
 
     def _read_capped(self, response: httpx.Response, log_path: str) -> bytes:
         """Read the body, refusing anything large enough to hurt the bot's memory."""
+        declared = response.headers.get("Content-Length", "")
+        compressed = response.headers.get("Content-Encoding", "identity") != "identity"
+        if declared.isdigit() and int(declared) <= MAX_BODY_BYTES and not compressed:
+            return response.read()  # one read instead of a loop over network chunks
         chunks: list[bytes] = []
         size = 0
         for chunk in response.iter_bytes():
