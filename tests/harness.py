@@ -85,6 +85,11 @@ class RadarHarness:
         **settings_overrides: object,
     ) -> None:
         self.clock = clock or FakeClock()
+        # Bound here and handed to uvicorn: a port merely found free could be taken by
+        # another test worker before the server binds it.
+        self._socket = socket.socket()
+        self._socket.bind(("127.0.0.1", 0))
+        settings_overrides["port"] = self._socket.getsockname()[1]
         self.settings = make_settings(hub_url, slack_url, db_path, **settings_overrides)
         self.hub_client = HubClient(
             self.settings.hf_endpoint, timeout=2.0, max_retries=1, sleep=lambda _s: None
@@ -113,7 +118,9 @@ class RadarHarness:
                 lifespan="on",
             )
         )
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
+        )
 
     # -------------------------------------------------------------- lifecycle
 
@@ -129,6 +136,7 @@ class RadarHarness:
     def stop(self) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=10)
+        self._socket.close()
         self.core.close()
 
     def __enter__(self) -> RadarHarness:
