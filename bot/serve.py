@@ -133,6 +133,7 @@ def serve(settings: Settings) -> int:
         clock=core.clock,
         on_startup=start,
         on_shutdown=stop,
+        gate=radar.ack_first,
     )
     config = uvicorn.Config(
         asgi,

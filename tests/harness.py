@@ -107,6 +107,7 @@ class RadarHarness:
             self.core.store,
             poll_interval=self.settings.poll_interval_seconds,
             clock=self.clock,
+            gate=self.radar.ack_first,
         )
         self.url = f"http://127.0.0.1:{self.settings.port}"
         self._server = uvicorn.Server(

@@ -30,7 +30,6 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from slack_bolt import App, Respond
 
@@ -91,17 +90,6 @@ class AckFirst:
             if self._idle.is_set() and time.monotonic() >= quiet_until:
                 return
             time.sleep(max(0.0, min(quiet_until - time.monotonic(), deadline - now)))
-
-
-# The front door (`bot.slack.server.build_asgi`) is handed the Bolt app; this is how it
-# finds the gate of the radar installed on it. In Socket Mode no request passes a front
-# door, so answers start at once.
-_GATES: WeakKeyDictionary[App, AckFirst] = WeakKeyDictionary()
-
-
-def ack_first_for(app: App) -> AckFirst | None:
-    """The `AckFirst` of the radar installed on `app`; None for any other app."""
-    return _GATES.get(app)
 
 
 @contextmanager
@@ -211,8 +199,6 @@ class SlackRadar:
 
 
 def install(app: App, radar: SlackRadar) -> None:
-    _GATES[app] = radar.ack_first
-
     def inject_radar(context, next_) -> None:
         context["radar"] = radar
         next_()

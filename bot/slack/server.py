@@ -24,7 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.radar.tracker import POLL_STATE
-from bot.slack.context import ack_first_for
+from bot.slack.context import AckFirst
 from bot.store.base import Store
 
 REPLAY_WINDOW = 5 * 60
@@ -86,10 +86,11 @@ def build_asgi(
     clock: Callable[[], datetime],
     on_startup: Callable[[], None] | None = None,
     on_shutdown: Callable[[], None] | None = None,
+    gate: AckFirst | None = None,
 ) -> Starlette:
     started_at = clock()
     guard = ReplayGuard()
-    gate = ack_first_for(app)
+    # Requests in flight hold answers back (`gate`); Socket Mode and bare apps have none.
     in_flight = gate.acking if gate is not None else nullcontext
 
     async def slack_events(request: Request) -> Response:
