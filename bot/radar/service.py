@@ -117,16 +117,10 @@ class RadarService:
         if best is not None and (exact or not _looks_like_repo_id(query)):
             return self._complete(query, best.record, [m.record.id for m in matches_[1:4]])
         if use_hub and self.hub is not None:
-            cached = self._hub_cache.get(query.lower())
+            cached = self._cached_hub_lookup(query)
             if cached is not None:
-                lab = self.registry.resolve(cached.author)
-                return ModelLookup(
-                    query=query,
-                    record=cached,
-                    lab=lab,
-                    from_hub=True,
-                    alternatives=[m.record.id for m in matches_[:3]],
-                )
+                cached.alternatives = [m.record.id for m in matches_[:3]]
+                return cached
             return ModelLookup(
                 query=query, record=None, needs_hub=True, candidates=[m.record for m in matches_]
             )
@@ -162,12 +156,19 @@ class RadarService:
             alternatives=alternatives,
         )
 
+    def _cached_hub_lookup(self, query: str) -> ModelLookup | None:
+        """The answer an earlier Hub lookup of this query gave, while it is fresh."""
+        cached = self._hub_cache.get(query.lower())
+        if cached is None:
+            return None
+        lab = self.registry.resolve(cached.author)
+        return ModelLookup(query=query, record=cached, lab=lab, from_hub=True)
+
     def _lookup_on_hub(self, query: str) -> ModelLookup:
         assert self.hub is not None
-        cached = self._hub_cache.get(query.lower())
+        cached = self._cached_hub_lookup(query)
         if cached is not None:
-            lab = self.registry.resolve(cached.author)
-            return ModelLookup(query=query, record=cached, lab=lab, from_hub=True)
+            return cached
         try:
             if _looks_like_repo_id(query):
                 repo = self.hub.get_repo(query)
