@@ -229,6 +229,11 @@ class SlackWorld:
         payloads = self._answers(name) if status == 200 else []
         return Reply(status, ack, seconds, name, payloads)
 
+    def warm_up(self) -> None:
+        """Bolt looks up its own identity (auth.test) on the first request it obeys. Done
+        up front, no test depends on running after another one in the same worker."""
+        assert self.radar("help", channel_id="C0WARMUP").status == 200
+
     def open_home(self, user_id: str, *, tab: str = "home") -> tuple[int, float]:
         """Open the app's Home tab as `user_id`; returns (status, seconds to the ack)."""
         event = {
