@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.radar.models import DigestSchedule, ModelRecord, Region, Release
+from bot.radar.models import DigestSchedule, ModelRecord, Region, Release, as_utc
 
 if TYPE_CHECKING:  # the protocol only; the domain never depends on a storage backend
     from bot.store.base import Store
@@ -131,7 +131,7 @@ def release_downloads(release: Release, models_lookup: Callable[[str], ModelReco
 
 def scoreboard(store: Store, *, start: datetime, end: datetime) -> Scoreboard:
     """The regional scoreboard of releases first seen in `[start, end)`."""
-    start, end = _as_utc(start), _as_utc(end)
+    start, end = as_utc(start), as_utc(end)
     if end < start:
         raise ValueError("the scoreboard window ends before it starts")
     return _scoreboard_from(_score_window(store, start, end), start, end)
@@ -143,7 +143,7 @@ def weekly_series(store: Store, *, now: datetime, weeks: int = DEFAULT_WEEKS) ->
     The last point is the week containing `now` (counted up to `now`); points run oldest first
     and weeks without releases are present with zeros, so a chart's x axis has no gaps.
     """
-    now = _as_utc(now)
+    now = as_utc(now)
     first_week = _first_week_start(now, weeks)
     return _weekly_from(_score_window(store, _midnight(first_week), now), now, weeks)
 
@@ -156,7 +156,7 @@ def build_digest(store: Store, *, now: datetime, days: int = 7) -> Digest:
     """
     if days < 1:
         raise ValueError("a digest covers at least one day")
-    now = _as_utc(now)
+    now = as_utc(now)
     period_start = now - timedelta(days=days)
     adoption_start = now - ADOPTION_WINDOW
     weekly_start = _midnight(_first_week_start(now, DEFAULT_WEEKS))
@@ -185,7 +185,7 @@ def latest_period(schedule_weekday: int, schedule_time: time, tz: ZoneInfo, now:
     """
     if not 0 <= schedule_weekday <= 6:
         raise ValueError("schedule_weekday must be 0 (Monday) to 6 (Sunday)")
-    now = _as_utc(now)
+    now = as_utc(now)
     local_today = now.astimezone(tz).date()
     day = local_today - timedelta(days=(local_today.weekday() - schedule_weekday) % 7)
     if _occurrence_utc(day, schedule_time, tz) > now:
@@ -251,13 +251,6 @@ def parse_timezone(name: str) -> ZoneInfo:
 # --- internals -------------------------------------------------------------------------
 
 
-def _as_utc(moment: datetime) -> datetime:
-    """Aware UTC; a naive datetime is taken to be UTC already (how the store writes them)."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
-
-
 def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=UTC)
 
@@ -292,7 +285,7 @@ def _score_window(store: Store, start: datetime, end: datetime) -> list[_Scored]
     lookup = store.models.get
     scored: list[_Scored] = []
     for release in store.releases.values():
-        seen = _as_utc(release.first_seen)
+        seen = as_utc(release.first_seen)
         if start <= seen < end:
             region = release.region or Region.OTHER
             scored.append(_Scored(release, seen, region, release_downloads(release, lookup)))

@@ -23,10 +23,18 @@ row, since that could repeat a pruned alert.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from bot.radar.filters import matches
-from bot.radar.models import Delivery, ModelRecord, Release, ReleaseEvent, StateEntry, utcnow
+from bot.radar.models import (
+    Delivery,
+    ModelRecord,
+    Release,
+    ReleaseEvent,
+    StateEntry,
+    as_utc,
+    utcnow,
+)
 from bot.store.base import Store
 
 OPEN = ("pending", "posting")
@@ -78,7 +86,7 @@ class Outbox:
                         if (
                             event.kind != "new_release"
                             and horizon is not None
-                            and _utc(release.first_seen) < horizon
+                            and as_utc(release.first_seen) < horizon
                         ):
                             continue  # its alert may have been pruned: do not repeat it
                         self.put(
@@ -170,7 +178,7 @@ class Outbox:
         """Releases first seen before this have had their finished rows deleted."""
         entry = self.store.state.get(PRUNE_STATE)
         value = entry.value.get("pruned_before") if entry is not None else None
-        return _utc(datetime.fromisoformat(value)) if value else None
+        return as_utc(datetime.fromisoformat(value)) if value else None
 
     def prune(self, *, force: bool = False) -> int:
         """Delete finished rows that nothing will read again; returns how many.
@@ -182,7 +190,7 @@ class Outbox:
         member of such a release anew. Runs at most every `PRUNE_EVERY` (it reads every
         row); the deletions and the horizon are written together by the next commit.
         """
-        now = _utc(self.clock())
+        now = as_utc(self.clock())
         if not force and self._pruned_at is not None and now - self._pruned_at < PRUNE_EVERY:
             return 0
         self._pruned_at = now
@@ -190,10 +198,10 @@ class Outbox:
         removed = 0
         with self.store.lock:
             for row in self.store.deliveries.values():
-                if row.status in OPEN or _utc(row.updated_at) >= horizon:
+                if row.status in OPEN or as_utc(row.updated_at) >= horizon:
                     continue
                 release = self.store.releases.get(row.release_id)
-                if release is None or _utc(release.updated_at) < horizon:
+                if release is None or as_utc(release.updated_at) < horizon:
                     self.store.deliveries.delete(row.key)
                     self._fresh.discard(row.key)
                     removed += 1
@@ -204,7 +212,3 @@ class Outbox:
                 value["pruned_before"] = horizon.isoformat()
                 self.store.state.put(StateEntry(name=PRUNE_STATE, value=value))
         return removed
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from bot.radar.facts import PRECISION_TOKENS, is_size_token, name_tokens
-from bot.radar.models import Lab, ModelRecord, Release
+from bot.radar.models import Lab, ModelRecord, Release, as_utc
 
 RELEASE_WINDOW = timedelta(hours=72)
 _SEPARATED = re.compile(r"([-_\s]*)([^-_\s]+)")
@@ -108,10 +108,6 @@ def release_title(lab_name: str, members: Sequence[str]) -> str:
     return min(titles, key=lambda title: (len(title), title))
 
 
-def _as_utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def assign_release(
     record: ModelRecord,
     lab: Lab | None,
@@ -134,18 +130,18 @@ def assign_release(
             return release, False
 
     same_family = [r for r in releases if r.lab.lower() == owner.lower() and r.stem == stem]
-    started = _as_utc(record.first_seen)
-    in_window = [r for r in same_family if abs(started - _as_utc(r.first_seen)) <= window]
+    started = as_utc(record.first_seen)
+    in_window = [r for r in same_family if abs(started - as_utc(r.first_seen)) <= window]
     target: Release | None = None
     if in_window:
-        target = min(in_window, key=lambda r: abs(started - _as_utc(r.first_seen)))
+        target = min(in_window, key=lambda r: abs(started - as_utc(r.first_seen)))
     else:
         key = sibling_key(record.name)
         siblings = [
             r for r in same_family if any(sibling_key(member) == key for member in r.members)
         ]
         if siblings:
-            target = max(siblings, key=lambda r: _as_utc(r.first_seen))
+            target = max(siblings, key=lambda r: as_utc(r.first_seen))
 
     if target is not None:
         members = [*target.members, record.id]
