@@ -73,6 +73,14 @@ def make_client(hub: HubStandIn, sleep: RecordedSleep) -> Iterator[Callable[...,
         client.close()
 
 
+def test_a_body_larger_than_the_cap_is_refused_not_read_into_memory(hub, make_client):
+    client = make_client(max_body_bytes=1_000, max_retries=0)
+
+    with pytest.raises(BadResponse, match="larger than 1000 B"):
+        client.list_lab_repos("Qwen", limit=20)  # fifteen repos: far more than 1,000 bytes
+    assert len(make_client(max_body_bytes=1_000_000).list_lab_repos("Qwen", limit=20)) == 15
+
+
 # -- requests and parameters ------------------------------------------------------------
 
 

@@ -113,8 +113,10 @@ class HubClient:
         max_wait: float = 60.0,
         user_agent: str | None = None,
         rng: random.Random | None = None,
+        max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         self.endpoint = endpoint.rstrip("/")
+        self.max_body_bytes = max_body_bytes
         self._origin = httpx.URL(self.endpoint)
         self.max_retries = max(0, max_retries)
         self.max_wait = max_wait
@@ -312,14 +314,15 @@ class HubClient:
         """Read the body, refusing anything large enough to hurt the bot's memory."""
         declared = response.headers.get("Content-Length", "")
         compressed = response.headers.get("Content-Encoding", "identity") != "identity"
-        if declared.isdigit() and int(declared) <= MAX_BODY_BYTES and not compressed:
+        if declared.isdigit() and int(declared) <= self.max_body_bytes and not compressed:
             return response.read()  # one read instead of a loop over network chunks
+        cap = self.max_body_bytes
         chunks: list[bytes] = []
         size = 0
         for chunk in response.iter_bytes():
             size += len(chunk)
-            if size > MAX_BODY_BYTES:
-                raise BadResponse(f"Hub GET {log_path}: response larger than {MAX_BODY_BYTES} B")
+            if size > cap:
+                raise BadResponse(f"Hub GET {log_path}: response larger than {cap} B")
             chunks.append(chunk)
         return b"".join(chunks)
 
