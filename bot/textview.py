@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.radar.digest import Digest, Scoreboard
-from bot.radar.facts import human_count, human_params
+from bot.radar.facts import human_count, human_params, record_size_words
 from bot.radar.labs import country_name, flag
 from bot.radar.models import (
     Lab,
@@ -47,21 +47,10 @@ def plural(count: int, one: str, many: str | None = None) -> str:
     return f"{count} {one if count == 1 else (many or one + 's')}"
 
 
-def size_text(total: int | None, active: int | None) -> str:
-    """`122B · 10B active`, `8B`, or `size n/a` when the Hub and the name are both silent."""
-    if total and active:
-        return f"{human_params(total)} · {human_params(active)} active"
-    if total:
-        return human_params(total)
-    if active:
-        return f"{human_params(active)} active"
-    return "size n/a"
-
-
 def size_range(members: Sequence[ModelRecord]) -> str:
     sizes = sorted({m.params_total for m in members if m.params_total})
     if not sizes:
-        return "size n/a"
+        return "size unknown"
     if len(sizes) == 1:
         return human_params(sizes[0])
     return f"{human_params(sizes[0])}–{human_params(sizes[-1])}"
@@ -99,7 +88,7 @@ def _member_lines(
     unknown = [i for i in repo_ids if i.lower() not in known]
     width = min(48, max((len(i) for i in repo_ids), default=0))
     lines = [
-        f"{indent}{m.id:<{width}}  {size_text(m.params_total, m.params_active)}" for m in chosen
+        f"{indent}{m.id:<{width}}  {record_size_words(m)}" for m in chosen
     ]
     lines += [f"{indent}{repo_id}" for repo_id in unknown]
     if len(lines) > MAX_MEMBER_LINES:
@@ -317,7 +306,7 @@ def model_text(lookup: ModelLookup, *, hub_url: str = DEFAULT_HUB_URL) -> str:
     lines = [
         record.id,
         _row("lab", lab_label),
-        _row("size", size_text(record.params_total, record.params_active)),
+        _row("size", record_size_words(record)),
         _row("task", record.pipeline_tag or "n/a"),
         _row("license", license_text),
         _row("gated", "yes (accept the terms on the Hub)" if record.gated else "no"),

@@ -204,7 +204,7 @@ def test_poll_prints_each_release_once_with_its_reasons(week: Week) -> None:
     assert text.count("🆕 New release") == 1
     assert "🆕 New release · 🇨🇳 Qwen: Qwen3.7" in text
     assert f"China · {QWEN_FAMILY} models · 8B–122B" in text
-    assert "     Qwen/Qwen3.7-122B-A10B         122B · 10B active" in text
+    assert "     Qwen/Qwen3.7-122B-A10B         122B total / 10B active" in text
     assert "     … and 1 more" in text  # 13 members, 12 lines shown
     assert "     • tier-1 lab" in text
     assert "     • flagship family Qwen3.7" in text
@@ -262,7 +262,7 @@ def test_poll_json_prints_one_documented_object_per_event(
     assert text.out.startswith(
         "➕ Release updated · 🇨🇳 Qwen: Qwen3.7 · 1 more model (15 in all)\n"
         "   posted as a reply in the thread of the original alert:\n"
-        "     Qwen/Qwen3.7-235B-A22B-FP8  235B · 22B active\n"
+        "     Qwen/Qwen3.7-235B-A22B-FP8  235B total / 22B active\n"
     )
     assert "Poll ok: 1 new repo, 0 new releases, 1 updated release." in text.out
 
@@ -328,7 +328,7 @@ def test_model_card_text(week: Week, monkeypatch: pytest.MonkeyPatch) -> None:
     lines = ran.out.splitlines()
     assert lines[0] == "Qwen/Qwen3.7-35B-A3B"
     assert "  lab         Qwen · 🇨🇳 China" in lines
-    assert "  size        35B · 3B active" in lines
+    assert "  size        35B total / 3B active" in lines
     assert "  license     apache-2.0 (permissive)" in lines
     assert "  gated       no" in lines
     assert "  downloads   18k in the last 30 days · 54k all time" in lines

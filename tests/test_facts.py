@@ -7,14 +7,21 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.radar.facts import (
+    Size,
     base_model_relations,
     human_count,
     human_params,
+    is_packed,
     license_class,
+    name_size,
     openness,
     params_of,
     parse_params,
     record_from_repo,
+    record_size_words,
+    size_of,
+    size_words,
+    unpacked_sibling_total,
 )
 from bot.radar.labs import LabRegistry
 from bot.radar.models import HubRepo, LicenseClass, Openness
@@ -37,8 +44,22 @@ def repo(repo_id: str, **fields) -> HubRepo:
         ("Llama-3.1-8B", 8 * B, None),
         ("Qwen3-0.6B", 600 * M, None),
         ("Qwen2.5-1.5b-instruct", 1_500 * M, None),
-        ("Mixtral-8x7B-v0.1", 56 * B, None),
-        ("Mixtral-7x22B", 154 * B, None),
+        ("Mixtral-8x7B-v0.1", None, None),  # "8x7B" is never multiplied (46.7B, not 56B)
+        ("FlexOlmo-7x7B-1T", None, None),  # nor is 7x7B (33B); 1T counts training tokens
+        ("OLMoE-1B-7B-0924-Instruct", 7 * B, 1 * B),  # active first, then total
+        ("Ling-mini-base-2.0-5T", None, None),  # 5T training tokens, not 5 trillion params
+        ("Ling-mini-base-2.0-20T", None, None),
+        ("bitnet-b1.58-2B-4T", 2 * B, None),
+        ("OLMo-7B-Twin-2T-hf", 7 * B, None),
+        ("mamba2-hybrid-8b-3t-128k", 8 * B, None),
+        ("Ring-1T-preview-FP8", 1000 * B, None),  # a trillion alone is a size
+        ("Qwen3.8-2.4T-A95B", 2_400 * B, 95 * B),
+        ("TinyLlama-1.1B-step-50K-105b", 1_100 * M, None),
+        ("internlm2-1_8b-reward", 1_800 * M, None),
+        ("internlm2_5-7b-chat", 7 * B, None),
+        ("Hunyuan-A13B-Instruct", None, 13 * B),
+        ("Kimi-VL-A3B-Thinking-2506", None, 3 * B),
+        ("granite-3.0-3b-a800m-instruct", 3 * B, 800 * M),
         ("Qwen3-Coder-480B-A35B-Instruct", 480 * B, 35 * B),
         ("gemma-3n-E4B-it", 4 * B, None),
         ("gemma-3-270m", 270 * M, None),
@@ -159,6 +180,75 @@ def test_base_model_relations_merge_all_sources_and_ignore_self():
         "mistralai/Mistral-7B-v0.1": "merge",
         "meta-llama/Llama-3.1-8B": "merge",
     }
+
+
+@pytest.mark.parametrize(
+    ("name", "experts", "each"),
+    [
+        ("Mixtral-8x22B-v0.1", 8, 22 * B),
+        ("BAR-2x7B-Code-SFT", 2, 7 * B),
+        ("MiniCPM-MoE-8x2B", 8, 2 * B),
+    ],
+)
+def test_experts_by_size_are_kept_apart_not_multiplied(name, experts, each):
+    size = name_size(name)
+    assert (size.total, size.experts, size.expert_params) == (None, experts, each)
+    assert size.words() == f"{experts}×{human_params(each)}"
+
+
+@pytest.mark.parametrize(
+    ("size", "words"),
+    [
+        (Size(235 * B, 22 * B), "235B total / 22B active"),
+        (Size(27_781_427_952), "27.8B"),
+        (Size(None, 17 * B), "17B active"),
+        (Size(None, None, 8, 22 * B), "8×22B"),
+        (Size(None, 39 * B, 8, 22 * B), "8×22B / 39B active"),
+        (Size(46_702_792_704, None, 8, 7 * B), "46.7B"),  # a known total wins over "8×7B"
+        (Size(8 * B, 8 * B), "8B"),
+        (Size(), "size unknown"),
+    ],
+)
+def test_one_wording_for_every_size(size, words):
+    assert size.words() == words
+    assert size_words(size.total, size.active) == Size(size.total, size.active).words()
+
+
+def test_a_known_total_wins_and_a_product_is_never_invented():
+    mixtral = repo("mistralai/Mixtral-8x7B-v0.1", safetensors_total=46_702_792_704)
+    assert size_of(mixtral) == Size(46_702_792_704, None, 8, 7 * B)
+    gguf_only = record_from_repo(repo("mistralai/Mixtral-8x22B-v0.1"), lab=None, first_seen=T0)
+    assert gguf_only.params_total is None
+    assert record_size_words(gguf_only) == "8×22B"
+    # A token count in the name never overrides the exact count (it used to read 5T).
+    ling = repo("inclusionAI/Ling-mini-base-2.0-5T", safetensors_total=16_255_643_904)
+    assert params_of(ling) == (16_255_643_904, None)
+
+
+def test_packed_builds_take_the_unpacked_siblings_count_then_the_name():
+    assert is_packed("Qwen3-32B-AWQ") and is_packed("Big-70B-NVFP4") and is_packed("x-mlx")
+    assert is_packed("Mixtral-8x22B-v0.1-4bit") and is_packed("Foo", tags=["4-bit"])
+    assert not is_packed("Qwen3-32B-FP8") and not is_packed("Qwen3-32B")
+    siblings = [
+        record_from_repo(repo(i, safetensors_total=n), lab=None, first_seen=T0)
+        for i, n in [
+            ("Qwen/Qwen3-32B", 32_762_123_264),
+            ("Qwen/Qwen3-32B-GPTQ-Int8", 9 * B),  # packed itself: never a source
+            ("Someone/Qwen3-32B", 31 * B),  # another namespace: not a sibling
+            ("Qwen/Qwen3-14B", 14_768_307_200),
+        ]
+    ]
+    awq = repo("Qwen/Qwen3-32B-AWQ", safetensors_total=5_700_000_000)
+    assert unpacked_sibling_total(awq.id, siblings) == 32_762_123_264
+    assert size_of(awq, siblings).total == 32_762_123_264
+    assert size_of(awq).total == 32 * B  # no siblings at hand: the name
+    assert record_from_repo(awq, lab=None, first_seen=T0, siblings=siblings).params_total == (
+        32_762_123_264
+    )
+    nameless = repo("moonshotai/Kimi-K2-Instruct-MLX-4bit", safetensors_total=160 * B)
+    assert size_of(nameless).total is None  # a count off by 4x is worse than "unknown"
+    fp8 = repo("Qwen/Qwen3-32B-FP8", safetensors_total=32_762_123_264)
+    assert size_of(fp8).total == 32_762_123_264  # 8-bit is one value per weight: exact
 
 
 def test_params_prefer_safetensors_except_for_packed_low_bit_weights():

@@ -153,8 +153,73 @@ def test_rejections_say_why(hub_repo, rejected):
     assert verdict.rejected == rejected
 
 
+NO_WEIGHTS = (
+    "no weights in the repo (no safetensors, PyTorch or GGUF files): a tokenizer or config, "
+    "not a model"
+)
+
+
+@pytest.mark.parametrize(
+    ("hub_repo", "rejected"),
+    [
+        # Tier-1 labs included: a tokenizer, a reward model or a checkpoint is no release.
+        (repo("allenai/dolma2-tokenizer-U10F0F0"), "tokenizer, not a model"),
+        (repo("zai-org/glm-4-voice-tokenizer", pipeline_tag=None), "tokenizer, not a model"),
+        (repo("allenai/OLMo-2-1124-7B-RM"), "reward model"),
+        (repo("allenai/OLMo-2-1124-7B-RM-Preview"), "reward model"),
+        (repo("Qwen/Qwen2.5-Math-RM-72B"), "reward model"),
+        (repo("nvidia/Llama-3_3-Nemotron-Super-49B-GenRM"), "reward model"),
+        (repo("nvidia/NVIDIA-Nemotron-3-Ultra-550B-A55B-GenRM-FP8"), "reward model"),
+        (repo("internlm/internlm2-7b-reward"), "reward model"),
+        (repo("TinyLlama/TinyLlama-1.1B-step-50K-105b"), "intermediate training checkpoint"),
+        (repo("allenai/OLMo-1B-0724-954000steps-unsharded"), "intermediate training checkpoint"),
+        (repo("HuggingFaceTB/SmolLM2-nanotron-ckpt"), "intermediate training checkpoint"),
+        (repo("nvidia/Nemotron-Cascade-8B-Intermediate-ckpts"), "intermediate training checkpoint"),
+        (
+            repo("allenai/Olmo-3-Config", tags=["transformers", "license:apache-2.0", "region:us"]),
+            NO_WEIGHTS,
+        ),
+        (repo("deepseek-ai/DeepSeek-V4-Tok", tags=["region:us"]), NO_WEIGHTS),
+        (repo("openai/gpt-oss-tools", pipeline_tag=None), "no pipeline task declared yet"),
+    ],
+)
+def test_non_models_are_never_notable_whoever_publishes_them(hub_repo, rejected):
+    verdict = judge(hub_repo)
+    assert (verdict.notable, verdict.rejected) == (False, rejected)
+    untracked = POLICY.judge(
+        hub_repo.model_copy(
+            update={"id": f"newlab/x-{hub_repo.name}", "author": "newlab", "likes": 9000}
+        ),
+        None,
+        first_seen=NOW,
+        now=NOW,
+    )
+    assert not untracked.notable
+
+
+@pytest.mark.parametrize(
+    "tags",
+    [["safetensors"], ["pytorch"], ["gguf"], ["mlx", "region:us"], []],
+)
+def test_any_weight_file_counts_and_no_tags_is_no_evidence(tags):
+    verdict = judge(repo("deepseek-ai/DeepSeek-V4", tags=tags))
+    assert verdict.notable, verdict.rejected
+    counted = judge(
+        repo("deepseek-ai/DeepSeek-V4", tags=["region:us"], safetensors_total=7 * 10**9)
+    )
+    assert counted.notable, counted.rejected
+
+
 def test_words_inside_other_words_do_not_reject():
-    for name in ("google/gemma-4-latest-it", "stepfun-ai/step3", "Qwen/Qwen3-Next-80B-A3B"):
+    for name in (
+        "google/gemma-4-latest-it",
+        "stepfun-ai/step3",
+        "stepfun-ai/Step-3.5-Flash",
+        "internlm/internlm2-step-prover",
+        "Qwen/Qwen3-Next-80B-A3B",
+        "allenai/OLMo-2-1124-7B-Instruct",
+        "ibm-granite/granite-4.0-h-small",
+    ):
         verdict = judge(repo(name))
         assert verdict.notable, (name, verdict.rejected)
 
@@ -238,15 +303,19 @@ def test_tier_three_small_release_is_not_notable_but_stays_a_candidate_before_de
     assert POLICY.prefilter(small, REGISTRY.resolve("Skywork")).candidate
 
 
-def test_missing_task_is_accepted_for_tier_one_only_until_details_say_otherwise():
+def test_every_lab_needs_an_in_scope_task_tier_one_included():
     no_task = repo("deepseek-ai/DeepSeek-V4", pipeline_tag=None, tags=["safetensors"])
-    assert judge(no_task).notable
+    listed = POLICY.prefilter(no_task, REGISTRY.resolve("deepseek-ai"))
+    assert listed.candidate and listed.rejected == "no pipeline task declared yet"
+    assert not judge(no_task).notable and not judge(no_task).candidate
     tier_two = repo("tencent/Mystery-7B", pipeline_tag=None, tags=["safetensors"])
     listed = POLICY.prefilter(tier_two, REGISTRY.resolve("tencent"))
     assert listed.candidate and not listed.notable
     assert listed.rejected == "no pipeline task declared yet"
     assert not judge(tier_two).candidate
-    conversational = repo("tencent/Mystery-7B", pipeline_tag=None, tags=["conversational"])
+    conversational = repo(
+        "tencent/Mystery-7B", pipeline_tag=None, tags=["conversational", "safetensors"]
+    )
     assert judge(conversational).notable
     from_card = repo(
         "tencent/Mystery-7B", pipeline_tag=None, card_data={"pipeline_tag": "any-to-any"}

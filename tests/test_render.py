@@ -239,7 +239,7 @@ def test_model_card_shows_the_facts_a_user_asked_for() -> None:
     assert "New flagship family from a tier-1 lab" in texts
     assert "Part of the release “Qwen3”* (3 models)" in texts
     # Siblings, smallest first, linked, without the card's own repo.
-    assert texts.index("Qwen3-0.6B> · 600M") < texts.index("Qwen3-32B> · 33B")
+    assert texts.index("Qwen3-0.6B> · 600M") < texts.index("Qwen3-32B> · 32.8B")
     assert "<https://huggingface.co/Qwen/Qwen3-0.6B|Qwen3-0.6B>" in texts
     assert payload["text"] == (
         "Qwen/Qwen3-235B-A22B: Qwen, 235B total / 22B active, permissive license"
@@ -427,7 +427,7 @@ def test_release_list_has_one_line_per_release() -> None:
         "🇨🇳 *Qwen*: <https://huggingface.co/Qwen/Qwen3-235B-A22B|Qwen3> · 600M–235B · "
         "3 models · 2025-04-29",
         "🇫🇷 *Mistral AI*: <https://huggingface.co/mistralai/Mistral-Small-24B-Instruct-2501"
-        "|Mistral Small 3> · 24B · 1 model · 2025-04-27",
+        "|Mistral Small 3> · 23.6B · 1 model · 2025-04-27",
     ]
     assert payload["text"] == "Latest releases: 2 releases"
 
@@ -461,7 +461,7 @@ def test_comparison_puts_models_side_by_side() -> None:
         if block["type"] == "section" and "text" in block
     }
     assert rows["*Lab*"] == ["🇨🇳 Qwen · China", "🇺🇸 Meta · United States"]
-    assert rows["*Parameters*"] == ["235B total / 22B active", "71B"]
+    assert rows["*Parameters*"] == ["235B total / 22B active", "70.6B"]
     assert rows["*Gated*"] == ["No", "Yes"]
     assert rows["*Downloads (30 d)*"] == ["1.2M", "0"]
     assert payload["text"] == "Comparing Qwen/Qwen3-235B-A22B vs meta-llama/Llama-3.1-70B"

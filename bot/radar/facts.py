@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TypeVar
+from typing import NamedTuple, Protocol, TypeVar
 
 from bot.radar.models import HubRepo, Lab, LicenseClass, ModelRecord, Openness
 
@@ -24,6 +24,11 @@ _EFFECTIVE_SIZE = re.compile(rf"^e{_NUMBER}([mbt])$")  # gemma-3n e4b
 _MOE_PRODUCT = re.compile(rf"^(\d+)x{_NUMBER}([mbt])$")  # 8x7b
 _EXPERT_COUNT = re.compile(r"^\d+e$")  # llama-4 "17B-16E": the size is then per-token
 _NAME_SPLIT = re.compile(r"[-_\s]+")
+# InternLM writes 1.8B as "1_8b": an underscore between digits before a unit is a point.
+_UNDERSCORE_POINT = re.compile(r"(?<=\d)_(?=\d+(?:\.\d+)?[mbtMBT](?:$|[-_\s]))")
+# Size-class words: a model called "mini" or "lite" is never a trillion parameters, so a
+# trailing "-5T" in its name counts training tokens (Ling-mini-base-2.0-5T).
+_SIZE_CLASS_WORDS = frozenset({"nano", "micro", "tiny", "mini", "small", "lite", "flash", "medium"})
 
 # Name tokens that mark a precision or file format build rather than a different model.
 PRECISION_TOKENS: frozenset[str] = frozenset(
@@ -34,12 +39,32 @@ PRECISION_TOKENS: frozenset[str] = frozenset(
         "4bit", "8bit", "3bit", "6bit", "nf4", "dynamic", "quantized", "fp8dynamic",
     }
 )  # fmt: skip
-# Quantizations below 8 bits pack several weights per stored value, so the safetensors
-# count underestimates the model; trust the name for those.
-_PACKED_TOKENS = frozenset(
-    {"fp4", "nvfp4", "mxfp4", "int4", "w4a16", "w4a8", "a16w4", "awq", "gptq", "4bit", "3bit",
-     "nf4", "bnb", "exl2", "exl3"}
+# Builds that pack several weights into one stored value (below 8 bits, or MLX's packed
+# layout), so their safetensors count is far below the model's size: NVFP4, AWQ, INT4,
+# W4A16, MLX, GPTQ, bnb-4bit … Their size comes from the unpacked sibling or the name.
+PACKED_TOKENS: frozenset[str] = frozenset(
+    {"fp4", "nvfp4", "mxfp4", "int4", "w4a16", "w4a8", "a16w4", "w4a4", "awq", "gptq",
+     "4bit", "3bit", "2bit", "nf4", "bnb", "exl2", "exl3", "mlx"}
 )  # fmt: skip
+# Tags the Hub derives from a quantization config that packs weights.
+_PACKED_TAGS = frozenset({"4-bit", "3-bit", "2-bit", "awq", "gptq", "exl2", "mlx"})
+
+
+class Size(NamedTuple):
+    """What is known of a model's size. `experts`×`expert_params` is how a name such as
+    Mixtral-8x22B states it: never multiplied (shared layers make the product wrong), only
+    worded, and only when no total is known."""
+
+    total: int | None = None
+    active: int | None = None
+    experts: int | None = None
+    expert_params: int | None = None
+
+    def words(self) -> str:
+        """This size as `size_words` says it."""
+        return size_words(
+            self.total, self.active, experts=self.experts, expert_params=self.expert_params
+        )
 
 
 def name_tokens(name: str) -> list[str]:
@@ -60,44 +85,116 @@ def is_size_token(token: str) -> bool:
     )
 
 
-def parse_params(name: str) -> tuple[int | None, int | None]:
-    """Total and active parameter counts as the repo name states them.
+def is_packed(name: str, tags: Iterable[str] = ()) -> bool:
+    """True for a packed-precision build (NVFP4, AWQ, INT4, MLX …), by name or Hub tag."""
+    tokens = {token.lower() for token in name_tokens(name)}
+    return bool(tokens & PACKED_TOKENS) or any(tag.lower() in _PACKED_TAGS for tag in tags)
 
-    Versions (3.1), dates (2507) and context lengths (32k) carry no unit we accept, so
-    they are ignored. "8x7B" is the product of experts and size; "E4B" (Gemma's
-    "effective" size) counts as the total; in "Llama-4-Scout-17B-16E" the 17B is the
-    per-token (active) size, so the total stays unknown.
+
+def name_size(name: str) -> Size:
+    """The size a repo name states, read the way people write model names.
+
+    - "235B-A22B": total and active; "A3B" alone: the active size only.
+    - "8x22B": experts × expert size, never multiplied into a total.
+    - "OLMoE-1B-7B": two sizes in a row, the smaller first, are active then total.
+    - "-5T", "2B-4T", "8b-3t": a trillion count next to another size, or in a model named
+      mini/lite/small…, counts training tokens, not parameters ("Ling-1T" is a size).
+    - "E4B" (Gemma's "effective" size) counts as the total; in "Llama-4-Scout-17B-16E"
+      the 17B is the per-token (active) size, so the total stays unknown.
+    - versions (3.1), dates (2507) and context lengths (32k) carry no unit we accept.
     """
-    total: int | None = None
+    tokens = [t.lower() for t in name_tokens(_UNDERSCORE_POINT.sub(".", name.split("/")[-1]))]
+    plain: list[tuple[int, int, str]] = []  # (position, amount, unit)
     active: int | None = None
+    product: tuple[int, int] | None = None
+    effective: int | None = None
     has_expert_count = False
-    for token in name_tokens(name):
-        lowered = token.lower()
-        if _EXPERT_COUNT.match(lowered):
+    for position, token in enumerate(tokens):
+        if _EXPERT_COUNT.match(token):
             has_expert_count = True
-        elif match := _ACTIVE_SIZE.match(lowered):
+        elif match := _ACTIVE_SIZE.match(token):
             active = active or _amount(match.group(1), match.group(2))
-        elif match := _MOE_PRODUCT.match(lowered):
-            total = total or int(match.group(1)) * _amount(match.group(2), match.group(3))
-        elif match := (_EFFECTIVE_SIZE.match(lowered) or _PLAIN_SIZE.match(lowered)):
-            total = total or _amount(match.group(1), match.group(2))
+        elif match := _MOE_PRODUCT.match(token):
+            product = product or (int(match.group(1)), _amount(match.group(2), match.group(3)))
+        elif match := _EFFECTIVE_SIZE.match(token):
+            effective = effective or _amount(match.group(1), match.group(2))
+        elif match := _PLAIN_SIZE.match(token):
+            plain.append((position, _amount(match.group(1), match.group(2)), match.group(2)))
+
+    small_plain = [entry for entry in plain if entry[2] != "t"]
+    if small_plain or product or effective or _SIZE_CLASS_WORDS & set(tokens):
+        plain = small_plain  # the trillions are training tokens
+    experts, expert_params = product or (None, None)
+    total = plain[0][1] if plain else effective
+    if len(plain) >= 2 and plain[1][0] == plain[0][0] + 1 and plain[0][1] < plain[1][1]:
+        active, total = active or plain[0][1], plain[1][1]  # OLMoE-1B-7B: active first
     if has_expert_count and total is not None and active is None:
-        return None, total
-    return total, active
+        return Size(None, total, experts, expert_params)
+    return Size(total, active, experts, expert_params)
+
+
+def parse_params(name: str) -> tuple[int | None, int | None]:
+    """Total and active parameter counts as the repo name states them (see `name_size`)."""
+    size = name_size(name)
+    return size.total, size.active
+
+
+def _stem(name: str) -> tuple[str, ...]:
+    """A name without its precision/format tokens: what an unpacked sibling is called."""
+    return tuple(
+        token.lower()
+        for token in name_tokens(name)
+        if token.lower() not in PRECISION_TOKENS and token.lower() not in PACKED_TOKENS
+    )
+
+
+class _Sized(Protocol):
+    id: str
+    params_total: int | None
+
+
+def unpacked_sibling_total(repo_id: str, siblings: Iterable[_Sized]) -> int | None:
+    """The exact size of a packed build's unpacked sibling, when the caller knows one.
+
+    A packed build (`Qwen/Qwen3-32B-AWQ`, `acme/Big-NVFP4`) stores several weights per
+    value, so its own safetensors count is too low. Its sibling in the same namespace whose
+    name is the same without precision/format tokens (`Qwen/Qwen3-32B`, or a `-BF16`
+    build) and that is not packed itself has the real count. `siblings` are records the
+    caller already holds (e.g. the lab's stored `ModelRecord`s); nothing is fetched.
+    Returns None when no such sibling with a known total is among them.
+    """
+    namespace = repo_id.split("/", 1)[0].lower()
+    stem = _stem(repo_id)
+    for sibling in siblings:
+        if sibling.id.lower() == repo_id.lower() or not sibling.params_total:
+            continue
+        if sibling.id.split("/", 1)[0].lower() != namespace or is_packed(sibling.id):
+            continue
+        if _stem(sibling.id) == stem:
+            return sibling.params_total
+    return None
+
+
+def size_of(repo: HubRepo, siblings: Iterable[_Sized] = ()) -> Size:
+    """The size to show: the exact safetensors count when there is one, else the name.
+
+    A packed build's count is far too low, so there the unpacked sibling's count (when the
+    caller passes siblings) wins, then the name; with neither, the size is unknown rather
+    than a count off by a factor of four. The active size always comes from the name.
+    """
+    named = name_size(repo.name)
+    counted = repo.safetensors_total if (repo.safetensors_total or 0) > 0 else None
+    if is_packed(repo.name, repo.tags):
+        counted = unpacked_sibling_total(repo.id, siblings)
+    if counted is None:
+        return named
+    return named._replace(total=counted)
 
 
 def params_of(repo: HubRepo) -> tuple[int | None, int | None]:
-    """Total params from the safetensors count (else the name), active from the name."""
-    named_total, named_active = parse_params(repo.name)
-    counted = (
-        repo.safetensors_total if repo.safetensors_total and repo.safetensors_total > 0 else None
-    )
-    if counted is None:
-        return named_total, named_active
-    packed = any(token.lower() in _PACKED_TOKENS for token in name_tokens(repo.name))
-    if named_total is not None and (packed or counted < named_total / 2):
-        return named_total, named_active  # packed low-bit weights: the count is too low
-    return counted, named_active
+    """Total and active params as `size_of` reads them (no siblings)."""
+    size = size_of(repo)
+    return size.total, size.active
 
 
 def _format_number(value: float, one_decimal_below: float) -> str:
@@ -124,6 +221,42 @@ def human_params(n: int | float | None) -> str:
         return "unknown"
     units = [("T", 10**12), ("B", 10**9), ("M", 10**6), ("K", 10**3), ("", 1)]
     return _compact(float(n), units, one_decimal_below=100)
+
+
+def size_words(
+    total: int | None,
+    active: int | None = None,
+    *,
+    experts: int | None = None,
+    expert_params: int | None = None,
+) -> str:
+    """The one wording of a model's size, on cards, alerts, reasons and the CLI.
+
+    "235B total / 22B active" for a mixture of experts with both sizes known, "8B" for a
+    dense model, "17B active" when only the per-token size is known, "8×22B" for a name
+    that states experts × expert size and no total is known (never an invented product),
+    "size unknown" otherwise.
+    """
+    if total and total > 0:
+        if active and 0 < active < total:
+            return f"{human_params(total)} total / {human_params(active)} active"
+        return human_params(total)
+    if experts and expert_params:
+        named = f"{experts}×{human_params(expert_params)}"
+        return f"{named} / {human_params(active)} active" if active else named
+    if active and active > 0:
+        return f"{human_params(active)} active"
+    return "size unknown"
+
+
+def record_size_words(record: ModelRecord) -> str:
+    """`size_words` for a stored record."""
+    return size_words(
+        record.params_total,
+        record.params_active,
+        experts=record.params_experts,
+        expert_params=record.params_expert_size,
+    )
 
 
 def human_count(n: int | float | None) -> str:
@@ -336,15 +469,17 @@ def record_from_repo(
     lab: Lab | None,
     first_seen: datetime,
     previous: ModelRecord | None = None,
+    siblings: Iterable[ModelRecord] = (),
 ) -> ModelRecord:
     """Build (or refresh) the stored record for a repo.
 
     A list call reports fewer fields than a detail call, so anything the new call did
     not report keeps its previous value; `first_seen`, the verdict and the release
-    membership always come from `previous`.
+    membership always come from `previous`. `siblings` (records the caller holds) give a
+    packed build the exact size of its unpacked sibling (see `unpacked_sibling_total`).
     """
     old = previous
-    total, active = params_of(repo)
+    size = size_of(repo, siblings)
     license_id, license_name = license_of(repo)
     if license_id is None and old is not None:
         license_id, license_name = old.license, old.license_name
@@ -374,8 +509,10 @@ def record_from_repo(
             if detail_openness is Openness.UNKNOWN and old is not None
             else detail_openness
         ),
-        params_total=_keep(total, old.params_total if old else None),
-        params_active=_keep(active, old.params_active if old else None),
+        params_total=_keep(size.total, old.params_total if old else None),
+        params_active=_keep(size.active, old.params_active if old else None),
+        params_experts=_keep(size.experts, old.params_experts if old else None),
+        params_expert_size=_keep(size.expert_params, old.params_expert_size if old else None),
         downloads=_keep(repo.downloads, old.downloads if old else 0),
         downloads_all_time=_keep(repo.downloads_all_time, old.downloads_all_time if old else None),
         likes=_keep(repo.likes, old.likes if old else 0),

@@ -94,6 +94,10 @@ class ModelRecord(Record):
     openness: Openness = Openness.UNKNOWN
     params_total: int | None = None
     params_active: int | None = None
+    # "8x22B" names: experts and the size of each, kept when no total is known (never
+    # multiplied; `facts.size_words` words them "8×22B").
+    params_experts: int | None = None
+    params_expert_size: int | None = None
     downloads: int = 0
     downloads_all_time: int | None = None
     likes: int = 0

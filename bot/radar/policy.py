@@ -2,8 +2,12 @@
 
 The rules, in order (the first that applies decides):
 1. private/disabled repos, then names that say "not a chat/vision LLM" (guard, embedding,
-   reranker, reward, classifier, speech, test/dummy, LoRA/adapter, training checkpoint);
-2. the task must be in scope (text-generation, image-text-to-text, any-to-any);
+   reranker, reward model (`-RM`, `GenRM`), classifier, speech, tokenizer, test/dummy,
+   LoRA/adapter, checkpoint by step (`step-50K`, `954000steps`, `-ckpt`));
+2. the task must be in scope (text-generation, image-text-to-text, any-to-any), and the
+   repo must hold weights (a safetensors count or a weight-file tag: safetensors, PyTorch,
+   GGUF …); both apply to every lab, tier 1 included. A repo with tags but no weight file
+   is a tokenizer or a config; with no tags at all the Hub told us nothing, so it passes;
 3. derivatives are out: any declared base model OUTSIDE the lab's namespaces (aliases
    included) makes the repo a fine-tune, merge, adapter or third-party quantization.
    A base inside the same lab (Instruct from Base, FP8 from BF16) is fine. Untracked
@@ -26,11 +30,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.radar.facts import (
+    Size,
     base_model_relations,
     human_count,
     human_params,
     name_tokens,
-    params_of,
+    size_of,
     task_of,
 )
 from bot.radar.labs import LabRegistry
@@ -49,16 +54,26 @@ class PolicyConfig:
         (r"guard|shield|safety", "guard/safety model"),
         (r"embed", "embedding model"),
         (r"rerank", "reranker model"),
-        (r"reward|(?<![a-z])prm(?![a-z])", "reward model"),
+        (r"reward|(?<![a-z])(prm|orm|gen-?rm|rm)(?![a-z])", "reward model"),
         (r"classifier|classification", "classifier model"),
         (r"speech|whisper|(?<![a-z])(asr|tts|stt)(?![a-z])", "speech model"),
+        (r"tokeni[sz]er", "tokenizer, not a model"),
         (r"(?<![a-z])(test|dummy)(?![a-z])|tiny-random", "test/dummy repo"),
         (r"(?<![a-z])(q?lora|adapters?)(?![a-z])", "LoRA/adapter, not full model weights"),
+        # "step-50K", "step1000", "954000steps", "-ckpt": a training run's snapshot. Not
+        # "Step-3.5" (StepFun's models) nor "step-prover": a step count has 3+ digits or k.
         (
-            r"(?<![a-z])(checkpoints?|intermediate)(?![a-z])|(?<![a-z])step[-_]?\d{3,}",
+            r"(?<![a-z])(checkpoints?|intermediate|ckpts?)(?![a-z])"
+            r"|(?<![a-z])step[-_]?(\d{3,}|\d+k)(?![a-z0-9.])"
+            r"|(?<![a-z0-9.])(\d{3,}|\d+k)[-_]?steps?(?![a-z])",
             "intermediate training checkpoint",
         ),
     )
+    # Tags the Hub derives from weight files (.safetensors, .bin, .gguf, .h5, .msgpack …).
+    weight_tags: tuple[str, ...] = (
+        "safetensors", "pytorch", "gguf", "tf", "jax", "onnx", "mlx", "keras", "tflite",
+        "coreml", "openvino", "paddlepaddle", "nemo", "rust", "ctranslate2", "mlc-llm",
+    )  # fmt: skip
     # Name tokens or tags of local-inference formats: from anyone but the lab itself they
     # are reuploads, which ATOM excludes so download counts stay meaningful.
     third_party_format_markers: tuple[str, ...] = (
@@ -103,14 +118,12 @@ def _notable(reasons: list[str]) -> Verdict:
     return Verdict(candidate=True, notable=True, reasons=tuple(reasons))
 
 
-def _size_reason(total: int | None, active: int | None) -> str | None:
-    if total and active:
-        return f"{human_params(total)} total / {human_params(active)} active"
-    if total:
-        return f"{human_params(total)} params"
-    if active:
-        return f"{human_params(active)} active params"
-    return None
+def _size_reason(size: Size) -> str | None:
+    """The size as `size_words` says it; a lone dense total reads "32B params"."""
+    if not (size.total or size.active or size.experts):
+        return None
+    words = size.words()
+    return f"{words} params" if words == human_params(size.total) else words
 
 
 def _age_text(age: timedelta) -> str:
@@ -204,15 +217,20 @@ class NotabilityPolicy:
             return _rejected(_derivative_text(outside, bool(reupload_format)))
         if lab is None and reupload_format:
             return _rejected(f"third-party {reupload_format[0].upper()} reupload")
+        if tags and (repo.safetensors_total or 0) <= 0 and not tags & set(self.config.weight_tags):
+            return _rejected(
+                "no weights in the repo (no safetensors, PyTorch or GGUF files): "
+                "a tokenizer or config, not a model"
+            )
 
-        total, active = params_of(repo)
+        size = size_of(repo)
         if inside:
             original = f"original model (built on the lab's own {inside[0]})"
         else:
             original = "original model, not a derivative"
         if lab is None:
-            return self._breakout(repo, task_known, original, total, active, first_seen, now)
-        return self._tracked(repo, lab, tokens, task_known, original, total, active, detailed)
+            return self._breakout(repo, task_known, original, size, first_seen, now)
+        return self._tracked(repo, lab, tokens, task_known, original, size, detailed)
 
     def _tracked(
         self,
@@ -221,8 +239,7 @@ class NotabilityPolicy:
         tokens: set[str],
         task_known: bool,
         original: str,
-        total: int | None,
-        active: int | None,
+        size: Size,
         detailed: bool,
     ) -> Verdict:
         config = self.config
@@ -234,20 +251,22 @@ class NotabilityPolicy:
         reasons.append(original)
         if flagship:
             reasons.append(f"flagship family {flagship}")
-        size = _size_reason(total, active)
-        if size:
-            reasons.append(size)
+        size_reason = _size_reason(size)
+        if size_reason:
+            reasons.append(size_reason)
         official = [m for m in config.official_variant_markers if m in tokens]
         if official:
             reasons.append(f"official {official[0].upper()} build by the lab")
 
-        if not task_known and lab.tier != 1 and not flagship:
-            # A detail call may reveal the task (card data), so stay a candidate until then.
+        if not task_known:
+            # Every lab, tier 1 included: a tokenizer or tool repo declares no task. A
+            # detail call may reveal the task (card data), so stay a candidate until then.
             return _rejected("no pipeline task declared yet", candidate=not detailed)
         if lab.tier <= 2:
             return _notable(reasons)
 
-        biggest = max(total or 0, active or 0)
+        # An "8x22B" name without a total: each expert's size is a floor for the total.
+        biggest = max(size.total or 0, size.active or 0, size.expert_params or 0)
         likes = repo.likes or 0
         trending = repo.trending_score or 0.0
         if biggest >= config.large_params:
@@ -267,8 +286,7 @@ class NotabilityPolicy:
         repo: HubRepo,
         task_known: bool,
         original: str,
-        total: int | None,
-        active: int | None,
+        size: Size,
         first_seen: datetime | None,
         now: datetime | None,
     ) -> Verdict:
@@ -298,7 +316,7 @@ class NotabilityPolicy:
         if trending:
             traction += f", trending score {trending:.0f}"
         reasons = [f"breakout from untracked namespace {repo.author}", original, traction]
-        size = _size_reason(total, active)
-        if size:
-            reasons.append(size)
+        size_reason = _size_reason(size)
+        if size_reason:
+            reasons.append(size_reason)
         return _notable(reasons)

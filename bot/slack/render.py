@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.radar.digest import Digest, Scoreboard
+from bot.radar.facts import human_params, record_size_words, size_words
 from bot.radar.labs import country_name, flag
 from bot.radar.models import (
     DigestSchedule,
@@ -101,20 +102,13 @@ def format_params(count: int | None) -> str:
     """Parameter count the way model names say it: 235B, 1.5B, 270M; "?" when unknown."""
     if count is None or count <= 0:
         return "?"
-    for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if count >= size * 0.9995:
-            value = count / size
-            return (f"{value:.0f}" if value >= 10 else _one_decimal(value)) + suffix
-    return str(count)
+    return human_params(count)
 
 
 def format_size(total: int | None, active: int | None = None) -> str:
-    """ "235B total / 22B active" for a mixture of experts, "8B" for a dense model."""
-    if total is None or total <= 0:
-        return "size unknown"
-    if active is not None and 0 < active < total:
-        return f"{format_params(total)} total / {format_params(active)} active"
-    return format_params(total)
+    """ "235B total / 22B active" for a mixture of experts, "8B" for a dense model
+    (`facts.size_words`, the one wording of a size)."""
+    return size_words(total, active)
 
 
 def format_count(count: int | None) -> str:
@@ -168,7 +162,7 @@ def _size_range(records: Sequence[ModelRecord]) -> str:
 
 
 def _member_line(record: ModelRecord, base: str) -> str:
-    size = format_size(record.params_total, record.params_active)
+    size = record_size_words(record)
     return f"• {hub_link(record.id, record.name, base=base)} · {size}"
 
 
@@ -475,7 +469,7 @@ def model_card(
 ) -> Payload:
     """Everything the radar knows about one repo, for `/model` and the "Model details" button."""
     lab_label = lab_name or record.lab or record.author
-    size = format_size(record.params_total, record.params_active)
+    size = record_size_words(record)
     downloads = f"{format_count(record.downloads)} last 30 d"
     if record.downloads_all_time is not None:
         downloads += f" · {format_count(record.downloads_all_time)} all time"
@@ -731,7 +725,7 @@ def comparison(
 
     rows: list[tuple[str, Callable[[ModelRecord], str]]] = [
         ("Lab", lab_cell),
-        ("Parameters", lambda r: format_size(r.params_total, r.params_active)),
+        ("Parameters", record_size_words),
         ("License", _license),
         ("Gated", lambda r: "Yes" if r.gated else "No"),
         ("Downloads (30 d)", lambda r: format_count(r.downloads)),
