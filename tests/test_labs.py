@@ -11,6 +11,7 @@ from bot.radar.labs import (
     LabRegistry,
     country_name,
     flag,
+    left_out,
     parse_country,
     region_for_country,
 )
@@ -174,6 +175,43 @@ def test_poll_namespaces_are_canonical_only(registry):
     assert "zai-org" in namespaces and "Qwen" in namespaces
     assert "THUDM" not in namespaces and "CohereForAI" not in namespaces
     assert len(namespaces) == len(set(namespaces)) == len(registry.labs())
+
+
+def test_aliases_that_still_publish_are_listed_too(registry):
+    listed = registry.namespaces_to_list()
+    assert len(listed) == len({n.lower() for n in listed})
+    assert set(registry.poll_namespaces()) <= set(listed)
+    for alias, lab in [
+        ("THUDM", "zai-org"),
+        ("mistral-community", "mistralai"),
+        ("rednote-hilab", "dots-studio"),
+        ("AIDC-AI", "ATH-MaaS"),
+    ]:
+        assert alias in listed
+        assert registry.resolve(alias).namespace == lab  # still the same lab
+    for quiet in ("CohereForAI", "Yi", "vikhyatk", "MiniMax-AI"):
+        assert quiet not in listed and registry.resolve(quiet) is not None
+    for lab in registry.labs():
+        assert set(lab.listed_aliases) <= set(lab.aliases), lab.namespace
+
+
+def test_a_listed_alias_goes_quiet_with_its_lab():
+    store = MemoryStore()
+    registry = LabRegistry.from_store(store)
+    registry.untrack(store, "zai-org")
+    assert "THUDM" not in registry.namespaces_to_list()
+    registry.track(store, "zai-org", None)
+    assert "THUDM" in registry.namespaces_to_list()
+    registry.track(store, "thudm", "CN")  # any case: still the alias, listed once
+    assert [n for n in registry.namespaces_to_list() if n.lower() == "thudm"] == ["THUDM"]
+
+
+def test_left_out_namespaces_say_why_and_are_not_tracked(registry):
+    reasons = left_out()
+    assert {"llava-hf", "TinyLlama", "typhoon-ai", "OpenHands"} <= set(reasons)
+    for namespace, reason in reasons.items():
+        assert registry.resolve(namespace) is None, namespace
+        assert len(reason) > 40, namespace
 
 
 @pytest.mark.parametrize(

@@ -274,9 +274,22 @@ def country_name(code: str | None) -> str:
 
 
 @lru_cache(maxsize=1)
-def _builtin_entries() -> tuple[dict[str, Any], ...]:
+def _builtin_data() -> dict[str, Any]:
     text = resources.files("bot.radar").joinpath("data/labs.json").read_text(encoding="utf-8")
-    return tuple(json.loads(text)["labs"])
+    return json.loads(text)
+
+
+def _builtin_entries() -> tuple[dict[str, Any], ...]:
+    return tuple(_builtin_data()["labs"])
+
+
+def left_out() -> dict[str, str]:
+    """Namespaces deliberately not followed (they have models in ATOM's lists) -> why.
+
+    Curated next to the labs in `data/labs.json`, so a reviewer sees the decision and its
+    reason in one place; the registry never resolves them.
+    """
+    return {entry["namespace"]: entry["reason"] for entry in _builtin_data().get("left_out", [])}
 
 
 class LabRegistry:
@@ -355,8 +368,21 @@ class LabRegistry:
         return sorted(chosen, key=lambda lab: (_REGION_ORDER[lab.region], lab.name.lower()))
 
     def poll_namespaces(self) -> list[str]:
-        """Namespaces to list on each poll: canonical ones only (legacy aliases are quiet)."""
+        """Canonical namespaces of the tracked labs (one per lab)."""
         return [lab.namespace for lab in self.labs()]
+
+    def namespaces_to_list(self) -> list[str]:
+        """Every namespace a poll must list to see all of a lab's new repos: the canonical
+        one, then the aliases that still publish (`listed_aliases`); quiet legacy aliases
+        (renamed orgs the Hub redirects) are left out. Each namespace once."""
+        seen: set[str] = set()
+        listed: list[str] = []
+        for lab in self.labs():
+            for namespace in (lab.namespace, *lab.listed_aliases):
+                if namespace.lower() not in seen and self.resolve(namespace) is lab:
+                    seen.add(namespace.lower())
+                    listed.append(namespace)
+        return listed
 
     def flagship_patterns(self, namespace: str) -> list[re.Pattern[str]]:
         """Name patterns of a lab's flagship families (empty for user-added labs)."""

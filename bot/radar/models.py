@@ -64,6 +64,9 @@ class Lab(Record):
     region: Region = Region.OTHER
     tier: int = Field(default=2, ge=1, le=3)
     aliases: list[str] = Field(default_factory=list)
+    # Aliases that still publish new repos, so they are listed too: an alias says "same
+    # lab", not "stopped publishing" (THUDM for zai-org, AIDC-AI for ATH-MaaS …).
+    listed_aliases: list[str] = Field(default_factory=list)
     source: Literal["builtin", "user"] = "builtin"
     removed: bool = False  # a user "untrack" of a built-in lab
 
