@@ -177,6 +177,14 @@ class NotabilityPolicy:
         """Full verdict with detail data (card data, lineage, safetensors size)."""
         return self._evaluate(repo, lab, first_seen=first_seen, now=now, detailed=True)
 
+    def name_rejection(self, name: str) -> str | None:
+        """Why a repo name alone says "not a chat/vision LLM release", or None."""
+        lowered = name.split("/", 1)[-1].lower()
+        for pattern, why in self._name_rejects:
+            if pattern.search(lowered):
+                return why
+        return None
+
     # --------------------------------------------------------------- the rules
 
     def _evaluate(
@@ -192,10 +200,9 @@ class NotabilityPolicy:
             return _rejected("private repo")
         if repo.disabled:
             return _rejected("repo disabled on the Hub")
-        name = repo.name.lower()
-        for pattern, why in self._name_rejects:
-            if pattern.search(name):
-                return _rejected(why)
+        named = self.name_rejection(repo.name)
+        if named is not None:
+            return _rejected(named)
 
         tags = {tag.lower() for tag in repo.tags}
         task = task_of(repo)
