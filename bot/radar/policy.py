@@ -70,9 +70,11 @@ class PolicyConfig:
         ),
     )
     # Tags the Hub derives from weight files (.safetensors, .bin, .gguf, .h5, .msgpack …).
+    # Paddle's .pdparams have no file tag of their own, so its libraries stand in for one.
     weight_tags: tuple[str, ...] = (
         "safetensors", "pytorch", "gguf", "tf", "jax", "onnx", "mlx", "keras", "tflite",
-        "coreml", "openvino", "paddlepaddle", "nemo", "rust", "ctranslate2", "mlc-llm",
+        "coreml", "openvino", "nemo", "rust", "ctranslate2", "mlc-llm", "llamafile",
+        "executorch", "paddlepaddle", "paddlenlp", "paddleocr",
     )  # fmt: skip
     # Name tokens or tags of local-inference formats: from anyone but the lab itself they
     # are reuploads, which ATOM excludes so download counts stay meaningful.
