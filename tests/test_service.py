@@ -130,6 +130,20 @@ def test_repo_id_missing_locally_is_fetched_from_the_hub_and_not_stored(
     assert [(e.kind, e.release.title) for e in report.events] == [("new_release", "GLM-5.3")]
 
 
+def test_a_packed_build_from_the_hub_takes_its_known_siblings_size(
+    core: Core, hub: HubStandIn, clock: ManualClock
+) -> None:
+    sibling = core.store.models.get("deepseek-ai/deepseek-v3.2-exp")
+    assert sibling is not None and sibling.params_total == 671 * B
+    # NVFP4 stores two weights a byte: the Hub counts 380B for a 671B model.
+    hub.add(model_json("deepseek-ai/DeepSeek-V3.2-Exp-NVFP4", created_at=clock(), params=380 * B))
+
+    lookup = core.service.lookup_model("deepseek-ai/DeepSeek-V3.2-Exp-NVFP4")
+
+    assert lookup.found and lookup.from_hub and lookup.record is not None
+    assert lookup.record.params_total == 671 * B  # the sibling's, not 380B nor unknown
+
+
 @pytest.mark.parametrize(
     ("query", "searched", "expected"),
     [

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.radar.facts import base_model_relations, record_from_repo
+from bot.radar.facts import base_model_relations, is_packed, record_from_repo
 from bot.radar.filters import matches
 from bot.radar.labs import LabRegistry
 from bot.radar.models import Filters, HubRepo, Lab, ModelRecord, Release, utcnow
@@ -185,7 +185,14 @@ class RadarService:
         lab = self.registry.resolve(repo.author)
         now = self.clock()
         first_seen = repo.created_at or now
-        record = record_from_repo(repo, lab=lab, first_seen=first_seen)
+        # A packed build's own count is far too low: its unpacked sibling, if we know it,
+        # has the real one (`facts.unpacked_sibling_total`).
+        siblings = (
+            [m for m in self.store.models.values() if m.author.lower() == repo.author.lower()]
+            if is_packed(repo.name, repo.tags)
+            else []
+        )
+        record = record_from_repo(repo, lab=lab, first_seen=first_seen, siblings=siblings)
         verdict = self.policy.judge(repo, lab, first_seen=first_seen, now=now)
         record.reasons = verdict.explanation
         self._hub_cache.put(query.lower(), record)
