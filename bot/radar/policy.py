@@ -4,14 +4,15 @@ The rules, in order (the first that applies decides):
 1. private/disabled repos, then names that say "not a chat/vision LLM" (guard, embedding,
    reranker, reward model (`-RM`, `GenRM`), classifier, speech, tokenizer, test/dummy,
    LoRA/adapter, checkpoint by step (`step-50K`, `954000steps`, `-ckpt`));
-2. the task must be in scope (text-generation, image-text-to-text, any-to-any), and the
-   repo must hold weights (a safetensors count or a weight-file tag: safetensors, PyTorch,
-   GGUF …); both apply to every lab, tier 1 included. A repo with tags but no weight file
-   is a tokenizer or a config; with no tags at all the Hub told us nothing, so it passes;
+2. a declared task must be in scope (text-generation, image-text-to-text, any-to-any);
 3. derivatives are out: any declared base model OUTSIDE the lab's namespaces (aliases
    included) makes the repo a fine-tune, merge, adapter or third-party quantization.
    A base inside the same lab (Instruct from Base, FP8 from BF16) is fine. Untracked
-   namespaces with a GGUF/MLX/AWQ… marker and no declared base are reuploads;
+   namespaces with a GGUF/MLX/AWQ… marker and no declared base are reuploads. Then the
+   repo must hold weights (a safetensors count or a weight-file tag: safetensors, PyTorch,
+   GGUF …): one with tags but no weight file is a tokenizer or a config (with no tags at
+   all the Hub told us nothing, so it passes). And every repo needs an in-scope task,
+   tier-1 labs included (tokenizers and tools declare none);
 4. tracked labs: tier 1 and tier 2 labs - every original in-scope release is notable
    (users follow a lab for its releases, not only the giants; the rules above already
    keep the noise out). Tier 3 (minor) labs need a flagship family name, at least
