@@ -325,3 +325,22 @@ def test_digests_join_public_channels_and_give_up_for_the_week_on_dead_ones(
     attempts = len(slack.calls_to("chat.postMessage"))
     assert run_digest_job_at(bot, at("2026-11-23 09:01")) == []
     assert len(slack.calls_to("chat.postMessage")) == attempts, "no retry every minute"
+
+
+def test_a_manual_digest_earlier_on_the_scheduled_day_does_not_cancel_the_weekly_one(
+    hub: HubStandIn, slack: SlackStandIn, bot: RadarHarness
+) -> None:
+    radar_command(bot, slack, "subscribe")
+    week_of_releases(hub, bot)
+    bot.clock.now = at("2026-11-23 08:30")  # Monday, half an hour before the weekly digest
+    assert "Posted this week's digest" in radar_command(bot, slack, "digest now")
+    assert len(digests(slack)) == 1
+
+    [scheduled] = run_digest_job_at(bot, at("2026-11-23 09:00"))
+    assert scheduled.ok and not scheduled.already_posted
+    assert len(digests(slack)) == 2, "the weekly digest still goes out after a manual one"
+    manual, weekly = digests(slack)
+    assert weekly["metadata"]["event_payload"]["period"] == "2026-11-23"
+    assert manual["metadata"]["event_payload"].get("period") != "2026-11-23"
+    assert run_digest_job_at(bot, at("2026-11-23 09:05")) == []
+    assert len(digests(slack)) == 2

@@ -1,8 +1,10 @@
 """Post weekly digests: the message, then the 12-week chart, once per channel and period.
 
-A digest carries message metadata (`radar_digest` + period). Before posting a scheduled
-digest the poster looks for one with the same period in the channel's recent history, so
-a crash between posting and recording "sent" never produces a second copy.
+A digest carries message metadata (`radar_digest` + its identity). A scheduled digest's
+identity is its `period` (the scheduled local date); before posting one the poster looks for
+that period in the channel's recent history, so a crash between posting and recording "sent"
+never produces a second copy. A manual digest (`/radar digest now`) is identified apart
+(`manual` + the moment it was asked for), so it never stands in for the scheduled one.
 """
 
 from __future__ import annotations
@@ -71,16 +73,22 @@ class DigestPoster:
         self.chart = chart
 
     def post(self, channel_id: str, *, period: str | None = None) -> DigestResult:
-        """Post this week's digest to a channel (joining a public one if needed)."""
+        """Post this week's digest to a channel (joining a public one if needed).
+
+        With a `period` this is the scheduled digest of that period, posted once; without
+        one it is a manual digest, which never counts as any period's scheduled digest.
+        """
         now = self.clock()
         if period is not None and self._already_posted(channel_id, period, now):
             return DigestResult(channel_id, ok=True, already_posted=True)
         digest = build_digest(self.store, now=now, days=7)
         payload = digest_message(digest, hub_url=self.hub_url)
-        metadata = {
-            "event_type": METADATA_TYPE,
-            "event_payload": {"period": period or now.date().isoformat()},
-        }
+        identity = (
+            {"period": period}
+            if period is not None
+            else {"manual": now.isoformat(timespec="seconds")}
+        )
+        metadata = {"event_type": METADATA_TYPE, "event_payload": identity}
         try:
             response = self._post_joining(
                 channel=channel_id,
