@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from bot.radar.models import Delivery
+from bot.radar.models import Delivery, lead_member
 from bot.store import open_store
 from tests.doubles import hub_fixtures as fx
 from tests.doubles.hub_server import HubStandIn
@@ -602,3 +602,41 @@ def test_alerts_to_one_channel_are_paced_one_interval_apart(
     gaps = [later - earlier for earlier, later in itertools.pairwise(general)]
     assert all(gap >= 0.25 for gap in gaps), gaps
     assert abs(general[0] - other[0]) < 0.25, "channels are paced separately, not in turn"
+
+
+
+def test_model_details_opens_the_lead_model_the_domain_names(
+    hub: HubStandIn, slack: SlackStandIn, bot: RadarHarness
+) -> None:
+    """Two members of one size: the more downloaded one leads (as in `/radar latest`)."""
+    radar_command(bot, slack, "subscribe")
+    now = bot.clock.now
+    hub.add_many(
+        [
+            fx.model_json(
+                "Qwen/Qwen9-8B", created_at=now - timedelta(hours=1), params=8 * fx.B, downloads=10
+            ),
+            fx.model_json(
+                "Qwen/Qwen9-8B-FP8",
+                created_at=now - timedelta(hours=1),
+                params=8 * fx.B,
+                downloads=5_000,
+            ),
+        ]
+    )
+    bot.clock.advance(minutes=5)
+    bot.poll_and_deliver()
+    [alert] = top_level(slack, GENERAL)
+
+    status, _body, _elapsed = bot.click(
+        "release_details",
+        buttons(alert)["release_details"]["value"],
+        response_url=slack.response_url_for("details"),
+    )
+    assert status == 200
+    [details] = slack.wait_for(lambda: slack.responses("details"), timeout=5)
+    opened = [b["text"]["text"] for b in details["blocks"] if b["type"] == "header"][0]
+    release = bot.core.store.releases.get(buttons(alert)["release_details"]["value"])
+    assert release is not None
+    assert opened == "Qwen/Qwen9-8B-FP8"
+    assert opened == lead_member(bot.core.service.members(release)).id

@@ -23,6 +23,7 @@ from bot.radar.models import (
     Region,
     Release,
     Subscription,
+    lead_member,
 )
 from bot.slack import render
 from bot.slack.mrkdwn import escape, escape_inline, hub_link, link, plain, truncate
@@ -817,3 +818,21 @@ def test_format_helpers_read_like_model_names() -> None:
         "340k",
         "3.4M",
     ]
+
+
+def test_a_release_line_links_to_the_lead_model_the_details_button_opens() -> None:
+    """One rule (`models.lead_member`): largest, then most downloaded, then listed first."""
+    release = qwen_release(["Qwen/Qwen3-8B", "Qwen/Qwen3-8B-FP8"])
+    members = [
+        model("Qwen/Qwen3-8B", 8_000_000_000, downloads=10),
+        model("Qwen/Qwen3-8B-FP8", 8_000_000_000, downloads=5_000),
+    ]
+    payload = render.release_list("Latest", [release], {release.id: members}, empty_text="none")
+    assert lead_member(members) is members[1]
+    assert "<https://huggingface.co/Qwen/Qwen3-8B-FP8|Qwen3>" in payload["blocks"][1]["text"]["text"]
+
+    unsized = [model("Qwen/Qwen3-a", downloads=1), model("Qwen/Qwen3-b", downloads=9)]
+    assert lead_member(unsized) is unsized[1]
+    sized = [model("Qwen/Qwen3-s", 1_000_000_000), model("Qwen/Qwen3-l", 2_000_000_000)]
+    assert lead_member(sized) is sized[1]
+    assert lead_member([]) is None

@@ -7,6 +7,7 @@ be JSON-friendly.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Literal
@@ -143,6 +144,22 @@ class Release(Record):
     @property
     def key(self) -> str:
         return self.id
+
+
+def lead_member(members: Sequence[ModelRecord]) -> ModelRecord | None:
+    """The member that stands for a release (its list link, its "Model details" card).
+
+    The largest by total parameters; among equal or unknown sizes the most downloaded; then
+    the first listed. One rule, so every surface opens the same model.
+    """
+    best: ModelRecord | None = None
+    for member in members:
+        if best is None or (member.params_total or 0, member.downloads) > (
+            best.params_total or 0,
+            best.downloads,
+        ):
+            best = member
+    return best
 
 
 class Filters(BaseModel):

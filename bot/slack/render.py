@@ -27,6 +27,7 @@ from bot.radar.models import (
     Region,
     Release,
     Subscription,
+    lead_member,
 )
 from bot.slack.mrkdwn import (
     HUB_URL,
@@ -167,12 +168,10 @@ def _member_line(record: ModelRecord, base: str) -> str:
 
 
 def _lead_member(release: Release, members: Sequence[ModelRecord]) -> str | None:
-    """The repo a release's title links to: its largest member, else its first listed one."""
-    sized = [m for m in members if m.params_total]
-    if sized:
-        return max(sized, key=lambda m: m.params_total or 0).id
-    if members:
-        return members[0].id
+    """The repo a release's title links to: the domain's lead member, else its first id."""
+    lead = lead_member(members)
+    if lead is not None:
+        return lead.id
     return release.members[0] if release.members else None
 
 

@@ -7,6 +7,7 @@ import re
 
 from slack_bolt import Ack, App, Respond
 
+from bot.radar.models import lead_member
 from bot.radar.service import ModelLookup
 from bot.slack.context import Reply, SlackRadar
 from bot.slack.listeners.commands import lookup_payload
@@ -93,7 +94,8 @@ def _release_details(body: dict, respond: Reply, radar: SlackRadar) -> None:
             replace_original=False,
         )
         return
-    lead = max(members, key=lambda m: (m.params_total or 0, m.downloads))
+    lead = lead_member(members)
+    assert lead is not None  # members is not empty
     lab = radar.core.registry.resolve(release.lab)
     payload = model_card(
         lead,
