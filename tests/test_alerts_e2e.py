@@ -635,7 +635,7 @@ def test_model_details_opens_the_lead_model_the_domain_names(
     )
     assert status == 200
     [details] = slack.wait_for(lambda: slack.responses("details"), timeout=5)
-    opened = [b["text"]["text"] for b in details["blocks"] if b["type"] == "header"][0]
+    opened = next(b["text"]["text"] for b in details["blocks"] if b["type"] == "header")
     release = bot.core.store.releases.get(buttons(alert)["release_details"]["value"])
     assert release is not None
     assert opened == "Qwen/Qwen9-8B-FP8"

@@ -829,7 +829,8 @@ def test_a_release_line_links_to_the_lead_model_the_details_button_opens() -> No
     ]
     payload = render.release_list("Latest", [release], {release.id: members}, empty_text="none")
     assert lead_member(members) is members[1]
-    assert "<https://huggingface.co/Qwen/Qwen3-8B-FP8|Qwen3>" in payload["blocks"][1]["text"]["text"]
+    line = payload["blocks"][1]["text"]["text"]
+    assert "<https://huggingface.co/Qwen/Qwen3-8B-FP8|Qwen3>" in line
 
     unsized = [model("Qwen/Qwen3-a", downloads=1), model("Qwen/Qwen3-b", downloads=9)]
     assert lead_member(unsized) is unsized[1]
