@@ -487,6 +487,50 @@ def test_server_errors_are_retried_with_growing_backoff_then_posted_once(
     assert len(texts) == 2 and "Mistral AI" in texts[1]
 
 
+
+def test_an_alert_that_gives_up_ends_failed_and_later_alerts_of_its_channel_flow(
+    hub: HubStandIn,
+    slack: SlackStandIn,
+    bot: RadarHarness,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.slack.delivery")
+    bot.radar.deliverer.per_channel_interval = 0.0
+    radar_command(bot, slack, "subscribe")
+    slack.inject("500", method="chat.postMessage", times=10_000)  # a long Slack outage
+    publish(hub, bot, release_repo(bot, "openai/gpt-oss-2-200b", 200))
+    bot.poll()
+    for _drain in range(40):
+        bot.drain()
+        bot.clock.advance(minutes=10)
+        [row] = bot.core.store.deliveries.values()
+        if row.status != "posting":
+            break
+    assert row.status == "failed"
+    assert row.last_error is not None and "gave up after 32 attempts" in row.last_error
+    tries = posts_to(slack, GENERAL)
+    bot.clock.advance(hours=1)
+    bot.drain()
+    assert posts_to(slack, GENERAL) == tries, "a row that gave up is not tried again"
+    gave_up = [r.getMessage() for r in caplog.records if "giving up" in r.getMessage()]
+    assert len(gave_up) == 1 and "openai" in gave_up[0] and GENERAL in gave_up[0]
+
+    slack.clear_faults()  # Slack is back: the next release of the channel goes out
+    publish(hub, bot, release_repo(bot, "mistralai/Mistral-Medium-4-Instruct", 70))
+    bot.poll_and_deliver()
+    [alert] = slack.messages(GENERAL)
+    assert "Mistral AI" in alert["text"]
+
+    settings = radar_command(bot, slack, "subscriptions")
+    assert "*Alerts that could not be delivered* (1)" in settings
+    assert "OpenAI · gpt-oss-2" in settings and "gave up after 32 attempts" in settings
+    status, _body, _elapsed = bot.event({"type": "app_home_opened", "user": "U_ALICE"})
+    assert status == 200
+    assert slack.wait_for(lambda: slack.home_views("U_ALICE"), timeout=5)
+    home = shown_text({"blocks": slack.home_views("U_ALICE")[-1]["blocks"]})
+    assert "1 alert could not be delivered" in home and "OpenAI · gpt-oss-2" in home
+
+
 def test_a_public_channel_the_bot_is_not_in_is_joined_then_posted_to(
     hub: HubStandIn, slack: SlackStandIn, bot: RadarHarness
 ) -> None:

@@ -226,7 +226,9 @@ class DigestSchedule(Record):
         return self.channel_id
 
 
-DeliveryStatus = Literal["pending", "posting", "sent", "paused", "dropped"]
+# `failed`: the deliverer gave up after `MAX_ATTEMPTS` transient failures; the row ends
+# there (its reason in `last_error`) so the channel's later alerts are not held behind it.
+DeliveryStatus = Literal["pending", "posting", "sent", "paused", "dropped", "failed"]
 
 
 class Delivery(Record):

@@ -23,6 +23,7 @@ row, since that could repeat a pruned alert.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.radar.filters import matches
@@ -38,9 +39,22 @@ from bot.radar.models import (
 from bot.store.base import Store
 
 OPEN = ("pending", "posting")
+FAILED = "failed"
 RETENTION = timedelta(days=30)  # finished rows of a release are kept this long after it
 PRUNE_EVERY = timedelta(hours=6)
 PRUNE_STATE = "outbox"
+
+
+@dataclass(frozen=True)
+class FailedAlert:
+    """An alert the deliverer gave up on, as people are told about it."""
+
+    channel_id: str
+    release_id: str
+    lab_name: str
+    title: str
+    at: datetime
+    reason: str
 
 
 class Outbox:
@@ -172,6 +186,32 @@ class Outbox:
             due.append(row)
         return due
 
+    def failed(self, channel_id: str | None = None) -> list[FailedAlert]:
+        """Alerts given up on (of one channel, or all), newest first, until pruned.
+
+        Reads every row: for `/radar subscriptions` and App Home, not for a hot path.
+        """
+        with self.store.lock:
+            rows = [
+                d
+                for d in self.store.deliveries.values()
+                if d.status == FAILED and channel_id in (None, d.channel_id)
+            ]
+            found = []
+            for row in rows:
+                release = self.store.releases.get(row.release_id)
+                found.append(
+                    FailedAlert(
+                        channel_id=row.channel_id,
+                        release_id=row.release_id,
+                        lab_name=release.lab_name if release else "",
+                        title=release.title if release else row.release_id,
+                        at=as_utc(row.updated_at),
+                        reason=row.last_error or "",
+                    )
+                )
+        return sorted(found, key=lambda f: f.at, reverse=True)
+
     # ------------------------------------------------------------------ pruning
 
     def pruned_before(self) -> datetime | None:
@@ -183,7 +223,8 @@ class Outbox:
     def prune(self, *, force: bool = False) -> int:
         """Delete finished rows that nothing will read again; returns how many.
 
-        A row is finished when it is `sent`, `dropped` or `paused`; it is deleted once it
+        A row is finished when it is `sent`, `dropped`, `paused` or `failed`; it is deleted
+        once it
         and its release have both been quiet for `RETENTION` (or the release is gone).
         Until then a late member finds the alert to edit. A release whose rows may be gone
         was first seen before the recorded horizon, and `enqueue` never announces a late

@@ -13,7 +13,9 @@ deliverer looks for the alert in the channel's recent history by its message met
 Only a row this process queued and has not tried yet (`Outbox.claim`) skips that look.
 
 Errors: 429 and `ratelimited` wait for `Retry-After`; 5xx retry with backoff; the channel
-errors that retrying cannot fix pause that channel's subscriptions with a log line. A
+errors that retrying cannot fix pause that channel's subscriptions with a log line. A row
+still failing after `GIVE_UP_AFTER` deferrals ends `failed` (with the reason, a log line,
+and a note in `/radar subscriptions` and App Home), and the channel's later rows go on. A
 channel's rows go out strictly in release order and at most one message per second; a
 worker whose channel must wait out its second serves other channels meanwhile (`_run`).
 """
@@ -63,6 +65,7 @@ RETRY_ERRORS = {
     "request_timeout",
 }
 MAX_ATTEMPTS = 8
+GIVE_UP_AFTER = MAX_ATTEMPTS * 4  # deferrals (each after up to three tries) before `failed`
 GROUP_COMMIT_SECONDS = 2.0  # how long the `sent` of an accepted post may wait to be written
 METADATA_TYPE = "radar_release"
 UPDATE_METADATA_TYPE = "radar_release_update"
@@ -82,6 +85,7 @@ class DrainReport:
     deferred: int = 0
     paused: int = 0
     dropped: int = 0
+    failed: int = 0  # gave up after `GIVE_UP_AFTER` deferrals
     errors: list[str] = field(default_factory=list)
 
 
@@ -263,8 +267,7 @@ class Deliverer:
                     self.sleep(retry.delay)
                     row = self.store.deliveries.get(row.key) or row
                     continue
-                self._defer(row, retry.delay, str(retry), report)
-                return "stop"
+                return self._defer(row, retry.delay, str(retry), report)
             except SlackApiError as exc:
                 error = _error_code(exc)
                 if error == "not_in_channel" and self._join(row.channel_id):
@@ -279,8 +282,7 @@ class Deliverer:
                 report.dropped += 1
                 report.errors.append(error)
                 return "next"
-        self._defer(row, self._backoff(row), "still failing after retries", report)
-        return "stop"
+        return self._defer(row, self._backoff(row), "still failing after retries", report)
 
     def _post_new(
         self,
@@ -507,9 +509,11 @@ class Deliverer:
                 self._last_commit = time.monotonic()
             return updated
 
-    def _defer(self, row: Delivery, delay: float, reason: str, report: DrainReport) -> None:
+    def _defer(self, row: Delivery, delay: float, reason: str, report: DrainReport) -> str:
+        """Try the row again after `delay` ("stop": the channel's later rows wait for it), or,
+        after `GIVE_UP_AFTER` deferrals, end it `failed` ("next": later rows go on)."""
         attempts = row.attempts + 1
-        if attempts >= MAX_ATTEMPTS * 4:
+        if attempts >= GIVE_UP_AFTER:
             log.error(
                 "giving up on %s in %s after %d attempts: %s",
                 row.release_id,
@@ -517,6 +521,16 @@ class Deliverer:
                 attempts,
                 reason,
             )
+            self._save(
+                row,
+                status="failed",
+                attempts=attempts,
+                next_attempt_at=None,
+                last_error=f"gave up after {attempts} attempts: {reason}",
+            )
+            report.failed += 1
+            report.errors.append(reason)
+            return "next"
         self._save(
             row,
             attempts=attempts,
@@ -524,6 +538,7 @@ class Deliverer:
             last_error=reason,
         )
         report.deferred += 1
+        return "stop"
 
     def _backoff(self, row: Delivery) -> float:
         return min(300.0, 2.0 ** min(row.attempts + 1, 8)) * (0.5 + random.random() / 2)

@@ -29,6 +29,7 @@ from bot.radar.models import (
     Subscription,
     lead_member,
 )
+from bot.radar.outbox import FailedAlert
 from bot.slack.mrkdwn import (
     HUB_URL,
     escape,
@@ -904,6 +905,26 @@ def _mute_line(mute: Mute) -> str:
     return f"• `{escape_inline(mute.lab)}` {until}"
 
 
+def _failed_line(failed: FailedAlert) -> str:
+    what = f"{failed.lab_name} · {failed.title}" if failed.lab_name else failed.title
+    return (
+        f"• {escape_inline(what)} ({_date(failed.at)}): {escape(failed.reason)}"
+        if failed.reason
+        else f"• {escape_inline(what)} ({_date(failed.at)})"
+    )
+
+
+def _failed_summary(failed: Sequence[FailedAlert]) -> str:
+    """One line for App Home: how many alerts a channel missed, and the latest of them."""
+    latest = failed[0]
+    what = f"{latest.lab_name} · {latest.title}" if latest.lab_name else latest.title
+    count = _plural(len(failed), "alert", "alerts")
+    return (
+        f"    :warning: {count} could not be delivered (latest: {escape_inline(what)}, "
+        f"{_date(latest.at)})"
+    )
+
+
 def _schedule_text(schedule: DigestSchedule | None) -> str:
     if schedule is None or not schedule.enabled:
         return "off"
@@ -918,8 +939,10 @@ def subscriptions_list(
     *,
     now: datetime | None = None,
     radar_command: str = "/radar",
+    failed: Sequence[FailedAlert] = (),
 ) -> Payload:
-    """A channel's subscriptions, active mutes and digest schedule, for `/radar subscriptions`."""
+    """A channel's subscriptions, active mutes and digest schedule, for `/radar subscriptions`;
+    and the alerts the bot gave up delivering here, so a silent channel is explained."""
     radar = escape_inline(radar_command)
     active_mutes = [m for m in mutes if now is None or m.active(now)]
     blocks: list[Block] = [_header("Radar settings for this channel")]
@@ -942,6 +965,10 @@ def subscriptions_list(
     else:
         blocks.append(_section("*Muted labs*\nNone."))
     blocks.append(_section(f"*Weekly digest*\n{_schedule_text(schedule)}"))
+    if failed:
+        lines = _capped_lines(failed, _failed_line, "alerts")
+        heading = f"*Alerts that could not be delivered* ({len(failed)})"
+        blocks += [_section(chunk) for chunk in _pack_lines([heading, *lines])]
     blocks.append(_context(f"Change these with `{radar} help`."))
     fallback = (
         f"{_plural(len(subs), 'subscription', 'subscriptions')}, "
@@ -959,8 +986,10 @@ def home_view(
     model_command: str,
     radar_command: str,
     hub_url: str = HUB_URL,
+    failed_by_channel: Mapping[str, Sequence[FailedAlert]] | None = None,
 ) -> dict[str, Any]:
-    """The App Home tab: recent releases, where the radar posts, and how to drive it."""
+    """The App Home tab: recent releases, where the radar posts (and alerts it could not
+    deliver there), and how to drive it."""
     radar = escape_inline(radar_command)
     blocks: list[Block] = [
         _header("Open Model Radar"),
@@ -993,6 +1022,8 @@ def home_view(
             lines += _capped_lines(
                 subs, lambda s: f"    {_subscription_line(s)}", "subscriptions", cap=5
             )
+            if failed := (failed_by_channel or {}).get(channel):
+                lines.append(_failed_summary(failed))
         if len(channels) > _MAX_HOME_CHANNELS:
             lines.append(f"…and {len(channels) - _MAX_HOME_CHANNELS} more channels")
         blocks += [_section(chunk) for chunk in _pack_lines(lines)]

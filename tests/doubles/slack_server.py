@@ -443,6 +443,11 @@ class SlackStandIn:
         with self._condition:
             self._faults.append(_Fault(kind=kind, method=method, remaining=times))
 
+    def clear_faults(self) -> None:
+        """Forget every injected fault not used up yet (Slack is healthy again)."""
+        with self._condition:
+            self._faults.clear()
+
     def set_failure_rate(
         self,
         rate: float,

@@ -278,6 +278,7 @@ def _subscriptions(cmd: grammar.ListSubscriptions, command: dict, radar: SlackRa
         channels.schedule(channel),
         now=radar.core.clock(),
         radar_command=radar.settings.radar_command,
+        failed=radar.core.outbox.failed(channel),
     )
 
 

@@ -39,6 +39,10 @@ def publish_home(event: dict, client: WebClient, radar: SlackRadar) -> None:
         if sub.created_by == user:
             by_channel.setdefault(sub.channel_id, []).append(sub)
     recent = service.latest(HOME_RELEASES)
+    failed: dict[str, list] = {}
+    for alert in radar.core.outbox.failed():
+        if alert.channel_id in by_channel:
+            failed.setdefault(alert.channel_id, []).append(alert)
     view = home_view(
         by_channel,
         recent,
@@ -46,5 +50,6 @@ def publish_home(event: dict, client: WebClient, radar: SlackRadar) -> None:
         model_command=radar.settings.model_command,
         radar_command=radar.settings.radar_command,
         hub_url=radar.hub_url,
+        failed_by_channel=failed,
     )
     client.views_publish(user_id=user, view=view)
