@@ -415,7 +415,7 @@ def test_a_rate_limited_post_waits_retry_after_and_posts_once(
     publish(hub, bot, release_repo(bot, "openai/gpt-oss-2-200b", 200))
     bot.poll_and_deliver()
 
-    assert waits == [3.0]
+    assert len(waits) == 1 and 2.9 <= waits[0] <= 3.0, waits
     assert len(slack.messages(GENERAL)) == 1
     assert posts_to(slack, GENERAL) == 2
 

@@ -81,3 +81,31 @@ def test_one_worker_edits_and_replies_in_every_channel_within_about_one_interval
     assert sorted(edits) == sorted(CHANNELS)
     # Sleeping through each channel's interval in turn took len(CHANNELS) intervals.
     assert took < 2 * INTERVAL, f"{took:.2f} s: channels waited for each other"
+
+
+def test_a_429_pauses_that_method_for_every_channel_until_retry_after_has_passed(
+    hub: HubStandIn, slack: SlackStandIn, bot: RadarHarness
+) -> None:
+    """Slack's limits are per method and workspace, not per channel."""
+    deliverer = bot.radar.deliverer
+    deliverer.per_channel_interval = 0.2
+    deliverer.sleep = time.sleep
+    slack.retry_after = 1
+    slack.enforce_retry_after = True
+    slack.inject("429", method="chat.postMessage")
+    now = bot.clock.now
+    publish(
+        hub,
+        bot,
+        fx.model_json("openai/gpt-oss-2-200b", created_at=now, params=200 * fx.B, likes=900),
+        fx.model_json("google/gemma-4-27b-it", created_at=now, params=27 * fx.B, likes=900),
+    )
+    bot.poll()
+    report = bot.drain()
+
+    assert report.posted == 2 * len(CHANNELS) and report.deferred == 0
+    assert slack.violations == [], "a post went out before Retry-After had passed"
+    for channel in CHANNELS:
+        assert len(slack.messages(channel)) == 2
+        gaps = [b - a for a, b in itertools.pairwise(slack.post_times(channel))]
+        assert all(gap >= 0.2 - 0.05 for gap in gaps), (channel, gaps)

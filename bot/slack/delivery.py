@@ -72,9 +72,21 @@ UPDATE_METADATA_TYPE = "radar_release_update"
 
 
 class _Retry(Exception):
-    def __init__(self, delay: float, reason: str) -> None:
+    """Try the row again after `delay` seconds.
+
+    `paused`: the method is paused for the workspace (a 429), and the next call waits for it
+    in `_paced_call` rather than in a sleeping worker. `attempted`: False when the row was
+    not even tried (another channel's 429 paused the method), so it does not count toward
+    giving up.
+    """
+
+    def __init__(
+        self, delay: float, reason: str, *, paused: bool = False, attempted: bool = True
+    ) -> None:
         super().__init__(reason)
         self.delay = delay
+        self.paused = paused
+        self.attempted = attempted
 
 
 @dataclass
@@ -117,6 +129,8 @@ class Deliverer:
         self._drain_lock = threading.Lock()
         self._last_post: dict[str, float] = {}
         self._pace_lock = threading.Lock()
+        # Web API method -> when its Retry-After ends (Slack's limits are per workspace).
+        self._method_paused_until: dict[str, datetime] = {}
         # Per drain: who may still get each release, and each alert's rendered payload.
         self._cache_lock = threading.Lock()
         self._recipients: dict[tuple, frozenset[str]] = {}
@@ -262,12 +276,15 @@ class Deliverer:
                 return "next"
             except _Retry as retry:
                 # A timed-out post may still have reached Slack: look before posting again.
-                fresh = False
+                fresh = fresh and not retry.attempted
                 if retry.delay <= self.max_inline_wait:
-                    self.sleep(retry.delay)
+                    if not retry.paused:  # a paused method is waited for in `_paced_call`
+                        self.sleep(retry.delay)
                     row = self.store.deliveries.get(row.key) or row
                     continue
-                return self._defer(row, retry.delay, str(retry), report)
+                return self._defer(
+                    row, retry.delay, str(retry), report, counts=retry.attempted
+                )
             except SlackApiError as exc:
                 error = _error_code(exc)
                 if error == "not_in_channel" and self._join(row.channel_id):
@@ -407,7 +424,9 @@ class Deliverer:
             status = exc.response.status_code if exc.response is not None else 0
             error = _error_code(exc)
             if status == 429 or error == "ratelimited":
-                raise _Retry(_retry_after(exc), "rate limited") from None
+                delay = _retry_after(exc)
+                self._pause_method(method, delay)
+                raise _Retry(delay, "rate limited", paused=True) from None
             if status >= 500 or error in RETRY_ERRORS:
                 raise _Retry(1.0 + random.random(), f"Slack {status or error}") from None
             raise
@@ -453,24 +472,63 @@ class Deliverer:
 
     def _paced_call(self, method: Callable, **kwargs) -> Generator[float, None, Any]:
         """A message call to one channel, at most one per `per_channel_interval` (Slack asks
-        for one message a second per channel).
+        for one message a second per channel), and never while the method waits out a
+        `Retry-After` (Slack's rate limits are per method and workspace, so a 429 seen in
+        one channel pauses the method for every channel).
 
         The interval counts from when the previous call to the channel came back, not from
         when it started: however slow a request or a store commit between two posts was,
         Slack sees them at least one interval apart. A failed call counts too, so a retry
         is paced like any other post. Waiting is the scheduler's job (`_run`): this yields
-        the time the call may start, and is resumed no earlier.
+        the time the call may start, and is resumed no earlier. A pause longer than
+        `max_inline_wait` defers the row instead (`_Retry`, not counted as an attempt).
         """
         channel_id = kwargs["channel"]
-        with self._pace_lock:
-            last = self._last_post.get(channel_id)
-        if last is not None and last + self.per_channel_interval > time.monotonic():
-            yield last + self.per_channel_interval
+        waited: datetime | None = None  # the pause already waited out (a fake clock stands)
+        paced = False  # waited for the channel's interval already (an injected sleep is instant)
+        while True:
+            until, paused_for = self._method_pause(method)
+            if until == waited:
+                paused_for = 0.0
+            if paused_for > self.max_inline_wait:
+                raise _Retry(
+                    paused_for, "rate limited (method paused)", paused=True, attempted=False
+                )
+            resume = time.monotonic() + paused_for if paused_for > 0 else 0.0
+            with self._pace_lock:
+                last = self._last_post.get(channel_id)
+            if last is not None and not paced:
+                resume = max(resume, last + self.per_channel_interval)
+            if resume <= time.monotonic():
+                break
+            if paused_for > 0:
+                waited = until
+            paced = True
+            yield resume  # then look again: another channel may have hit a 429 meanwhile
         try:
             return self._call(method, **kwargs)
         finally:
             with self._pace_lock:
                 self._last_post[channel_id] = time.monotonic()
+
+    def _pause_method(self, method: Callable, seconds: float) -> None:
+        """After a 429: no call of this method, to any channel, for `seconds`."""
+        until = self.clock() + timedelta(seconds=seconds)
+        name = getattr(method, "__name__", str(method))
+        with self._pace_lock:
+            current = self._method_paused_until.get(name)
+            if current is None or current < until:
+                self._method_paused_until[name] = until
+        log.info("Slack rate-limited %s: pausing it for %.1f s for every channel", name, seconds)
+
+    def _method_pause(self, method: Callable) -> tuple[datetime | None, float]:
+        """When the method's current pause ends, and how many seconds are left of it."""
+        name = getattr(method, "__name__", str(method))
+        with self._pace_lock:
+            until = self._method_paused_until.get(name)
+        if until is None:
+            return None, 0.0
+        return until, max(0.0, (until - self.clock()).total_seconds())
 
     def _save_shown(self, row: Delivery, shown: Release, **changes) -> Delivery:
         """Step 3: the message Slack accepted shows `shown`'s members.
@@ -509,10 +567,13 @@ class Deliverer:
                 self._last_commit = time.monotonic()
             return updated
 
-    def _defer(self, row: Delivery, delay: float, reason: str, report: DrainReport) -> str:
+    def _defer(
+        self, row: Delivery, delay: float, reason: str, report: DrainReport, *, counts: bool = True
+    ) -> str:
         """Try the row again after `delay` ("stop": the channel's later rows wait for it), or,
-        after `GIVE_UP_AFTER` deferrals, end it `failed` ("next": later rows go on)."""
-        attempts = row.attempts + 1
+        after `GIVE_UP_AFTER` deferrals, end it `failed` ("next": later rows go on). A row
+        that was not even tried (`counts` False) never gives up for it."""
+        attempts = row.attempts + (1 if counts else 0)
         if attempts >= GIVE_UP_AFTER:
             log.error(
                 "giving up on %s in %s after %d attempts: %s",

@@ -361,6 +361,12 @@ class SlackStandIn:
         self.app_token = app_token
         self.socket_url: str | None = None  # what apps.connections.open hands out
         self.retry_after = retry_after
+        # Slack's limits are per method and workspace: with this on, a call to a method
+        # that got a 429 before its Retry-After passed is a violation (any channel). A call
+        # arriving within `in_flight_grace` of the 429 was already on its way and is allowed.
+        self.enforce_retry_after = False
+        self.in_flight_grace = 0.1
+        self._limited_until: dict[str, tuple[float, float]] = {}
         self.latency = latency
         self.missing_channels: set[str] = set(missing_channels)
         self.not_member: set[str] = set(not_member)
@@ -586,9 +592,14 @@ class SlackStandIn:
             time.sleep(self.latency)
         with self._condition:
             self.calls.append((method, copy.deepcopy(params)))
+            self._check_retry_after(method)
             fault = self._take_fault(method)
             if fault is not None and fault != LOST_REPLY:
                 self.outcomes.append((method, f"injected:{fault}"))
+                if fault == "429":
+                    now = self._clock()
+                    grace, limit = now + self.in_flight_grace, now + self.retry_after
+                    self._limited_until[method] = (grace, limit)
                 return self._fault_reply(fault)
             try:
                 expected = self.app_token if method in _APP_TOKEN_METHODS else self.token
@@ -609,6 +620,22 @@ class SlackStandIn:
                 return _Reply(drop_connection=True)
             self.outcomes.append((method, None))
             return _Reply(body={"ok": True, **body})
+
+    def _check_retry_after(self, method: str) -> None:
+        """Record a call that came while its method was rate limited (see `enforce_retry_after`)."""
+        window = self._limited_until.get(method)
+        if not self.enforce_retry_after or window is None:
+            return
+        now = self._clock()
+        grace_ends, limited_until = window
+        if grace_ends < now < limited_until:
+            self.violations.append(
+                Violation(
+                    method,
+                    "ratelimited",
+                    (f"called {limited_until - now:.2f} s before Retry-After had passed",),
+                )
+            )
 
     def _handle_response_url(self, name: str, payload: Any) -> _Reply:
         with self._condition:
