@@ -11,8 +11,9 @@ import io
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from bot.radar.digest import REGION_LABELS, REGION_ORDER, WeekPoint
+from bot.radar.digest import WeekPoint
 from bot.radar.models import Region
+from bot.radar.vocabulary import REGION_ORDER, REGION_SHORT_NAMES
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -60,7 +61,7 @@ def region_chart_png(weekly: Sequence[WeekPoint], *, title: str) -> bytes:
             bottom=stacked,
             width=0.7,
             color=REGION_COLOURS[region],
-            label=REGION_LABELS[region],
+            label=REGION_SHORT_NAMES[region],
         )
         stacked = [below + count for below, count in zip(stacked, counts, strict=True)]
     releases_axes.set_title("Notable releases per week", loc="left", fontsize=12)
@@ -78,7 +79,7 @@ def region_chart_png(weekly: Sequence[WeekPoint], *, title: str) -> bytes:
             marker="o",
             linewidth=2,
             color=REGION_COLOURS[region],
-            label=REGION_LABELS[region],
+            label=REGION_SHORT_NAMES[region],
         )
     downloads_axes.set_title(
         "Downloads (last 30 days) of each week's releases", loc="left", fontsize=12

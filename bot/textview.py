@@ -15,8 +15,6 @@ from datetime import datetime
 from typing import Any
 
 from bot.radar.digest import Digest, Scoreboard
-from bot.radar.facts import human_count, human_params, record_size_words
-from bot.radar.labs import country_name, flag
 from bot.radar.models import (
     Lab,
     LicenseClass,
@@ -27,9 +25,20 @@ from bot.radar.models import (
     ReleaseEvent,
 )
 from bot.radar.service import ModelLookup
+from bot.radar.vocabulary import (
+    REGION_MARKS,
+    REGION_NAMES,
+    REGION_SHORT_NAMES,
+    UNKNOWN,
+    by_size,
+    count_text,
+    country_label,
+    country_text,
+    flag,
+    record_size_text,
+    size_range_text,
+)
 
-REGION_LABEL = {Region.US: "US", Region.CHINA: "China", Region.EU: "Europe", Region.OTHER: "Rest"}
-REGION_MARK = {Region.US: "🇺🇸", Region.CHINA: "🇨🇳", Region.EU: "🇪🇺", Region.OTHER: "🌐"}
 MAX_MEMBER_LINES = 12
 DEFAULT_HUB_URL = "https://huggingface.co"
 
@@ -48,21 +57,7 @@ def plural(count: int, one: str, many: str | None = None) -> str:
 
 
 def size_range(members: Sequence[ModelRecord]) -> str:
-    sizes = sorted({m.params_total for m in members if m.params_total})
-    if not sizes:
-        return "size unknown"
-    if len(sizes) == 1:
-        return human_params(sizes[0])
-    return f"{human_params(sizes[0])}–{human_params(sizes[-1])}"
-
-
-def _by_size(members: Iterable[ModelRecord]) -> list[ModelRecord]:
-    """Largest first, then by name: the flagship size leads, as on a model card."""
-    return sorted(members, key=lambda m: (-(m.params_total or 0), m.id.lower()))
-
-
-def _country_label(code: str | None) -> str:
-    return f"{flag(code)} {country_name(code) if code else 'country unknown'}"
+    return size_range_text(m.params_total for m in members)
 
 
 def _license_summary(members: Sequence[ModelRecord]) -> str:
@@ -84,11 +79,11 @@ def _member_lines(
 ) -> list[str]:
     """One line per repo, sizes aligned; repos the store lacks are still listed by id."""
     known = {m.id.lower(): m for m in records}
-    chosen = _by_size(known[i.lower()] for i in repo_ids if i.lower() in known)
+    chosen = by_size(known[i.lower()] for i in repo_ids if i.lower() in known)
     unknown = [i for i in repo_ids if i.lower() not in known]
     width = min(48, max((len(i) for i in repo_ids), default=0))
     lines = [
-        f"{indent}{m.id:<{width}}  {record_size_words(m)}" for m in chosen
+        f"{indent}{m.id:<{width}}  {record_size_text(m)}" for m in chosen
     ]
     lines += [f"{indent}{repo_id}" for repo_id in unknown]
     if len(lines) > MAX_MEMBER_LINES:
@@ -122,7 +117,7 @@ def event_text(event: ReleaseEvent, members: Sequence[ModelRecord]) -> str:
         return "\n".join(lines)
 
     head = "📈 Breakout" if release.breakout else "🆕 New release"
-    place = country_name(release.country) if release.country else "country unknown"
+    place = country_text(release.country)
     lines = [
         f"{head} · {heading}",
         f"   {place} · {plural(len(release.members), 'model')} · {size_range(members)}"
@@ -296,23 +291,23 @@ def model_text(lookup: ModelLookup, *, hub_url: str = DEFAULT_HUB_URL) -> str:
         return "\n".join(lines)
 
     country = lab.country if lab else None
-    lab_label = f"{lab.name if lab else record.author} · {_country_label(country)}"
+    lab_label = f"{flag(country)} {lab.name if lab else record.author} · {country_text(country)}"
     if lab is None:
         lab_label += " (not a tracked lab)"
-    license_text = f"{record.license or 'unknown'} ({record.license_class.value})"
-    downloads = f"{human_count(record.downloads)} in the last 30 days"
+    license_text = f"{record.license or UNKNOWN} ({record.license_class.value})"
+    downloads = f"{count_text(record.downloads)} in the last 30 days"
     if record.downloads_all_time is not None:
-        downloads += f" · {human_count(record.downloads_all_time)} all time"
+        downloads += f" · {count_text(record.downloads_all_time)} all time"
     lines = [
         record.id,
         _row("lab", lab_label),
-        _row("size", record_size_words(record)),
-        _row("task", record.pipeline_tag or "n/a"),
+        _row("size", record_size_text(record)),
+        _row("task", record.pipeline_tag or UNKNOWN),
         _row("license", license_text),
         _row("gated", "yes (accept the terms on the Hub)" if record.gated else "no"),
         _row("openness", record.openness.value),
         _row("downloads", downloads),
-        _row("likes", human_count(record.likes)),
+        _row("likes", count_text(record.likes)),
     ]
     kids = [f"{n} {kind}" for kind, n in sorted(record.children.items()) if n]
     if kids:
@@ -327,7 +322,7 @@ def model_text(lookup: ModelLookup, *, hub_url: str = DEFAULT_HUB_URL) -> str:
             )
         )
         if lookup.siblings:
-            shown = [m.name for m in _by_size(lookup.siblings)[:4]]
+            shown = [m.name for m in by_size(lookup.siblings)[:4]]
             more = len(lookup.siblings) - len(shown)
             lines.append(_row("", "with " + ", ".join(shown) + (f" +{more} more" if more else "")))
     reasons = "; ".join(record.reasons) or "no reason recorded"
@@ -349,14 +344,15 @@ def scoreboard_text(board: Scoreboard, *, indent: str = "  ") -> str:
     for score in board.regions:
         top = score.top_release.title if score.top_release else "–"
         lines.append(
-            f"{indent}{REGION_LABEL[score.region]:<8}{score.releases:>9}{score.release_share:>7.0%}"
-            f"{human_count(score.downloads):>11}  {top}"
+            f"{indent}{REGION_SHORT_NAMES[score.region]:<8}{score.releases:>9}"
+            f"{score.release_share:>7.0%}"
+            f"{count_text(score.downloads):>11}  {top}"
         )
     leader = board.leader
     if leader is not None:
         lead = board.region(leader)
         lines.append(
-            f"{indent}{REGION_LABEL[leader]} leads with {lead.releases} of "
+            f"{indent}{REGION_NAMES[leader]} leads with {lead.releases} of "
             f"{plural(board.total_releases, 'notable release')}."
         )
     elif board.total_releases:
@@ -387,7 +383,7 @@ def digest_text(digest: Digest, members_of: MembersOf | None = None) -> str:
     for region, releases in digest.releases_by_region.items():
         if not releases:
             continue
-        lines.append(f"{REGION_MARK[region]} {REGION_LABEL[region]} ({len(releases)})")
+        lines.append(f"{REGION_MARKS[region]} {REGION_NAMES[region]} ({len(releases)})")
         lines += [_release_line(release, members_of) for release in releases]
         lines.append("")
     lines += ["Scoreboard", scoreboard_text(digest.scoreboard)]
@@ -396,7 +392,7 @@ def digest_text(digest: Digest, members_of: MembersOf | None = None) -> str:
         for rank, (release, downloads) in enumerate(digest.most_adopted, start=1):
             lines.append(
                 f"  {rank}. {flag(release.country)} {release.lab_name} · {release.title}"
-                f": {human_count(downloads)}"
+                f": {count_text(downloads)}"
             )
     return "\n".join(lines)
 
@@ -451,7 +447,7 @@ def digest_json(digest: Digest) -> dict[str, Any]:
 
 def labs_text(labs: Sequence[Lab], country: str | None = None) -> str:
     """The tracked labs as a table, US first, then China, Europe and the rest."""
-    where = f" in {_country_label(country)}" if country else ""
+    where = f" in {country_label(country)}" if country else ""
     if not labs:
         return f"No tracked labs{where}. Add one in Slack with `/radar track <org> <country>`."
     width = max(len(lab.namespace) for lab in labs)
@@ -461,7 +457,8 @@ def labs_text(labs: Sequence[Lab], country: str | None = None) -> str:
         aliases = f"  (also {', '.join(lab.aliases)})" if lab.aliases else ""
         lines.append(
             f"  {flag(lab.country)} {lab.namespace:<{width}}  {lab.name:<{name_width}}  "
-            f"{lab.country or '??':<2}  {REGION_LABEL[lab.region]:<6}  tier {lab.tier}{aliases}"
+            f"{lab.country or '??':<2}  {REGION_SHORT_NAMES[lab.region]:<6}  "
+            f"tier {lab.tier}{aliases}"
         )
     return "\n".join(lines)
 

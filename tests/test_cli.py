@@ -327,7 +327,7 @@ def test_model_card_text(week: Week, monkeypatch: pytest.MonkeyPatch) -> None:
     assert ran.code == 0, ran.err
     lines = ran.out.splitlines()
     assert lines[0] == "Qwen/Qwen3.7-35B-A3B"
-    assert "  lab         Qwen · 🇨🇳 China" in lines
+    assert "  lab         🇨🇳 Qwen · China" in lines
     assert "  size        35B total / 3B active" in lines
     assert "  license     apache-2.0 (permissive)" in lines
     assert "  gated       no" in lines

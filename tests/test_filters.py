@@ -124,7 +124,7 @@ def test_matches_requires_every_present_criterion(tokens, release, members, expe
         ([], "everything"),
         (["org:THUDM", "org:Qwen"], "from zai-org or Qwen"),
         (["country:china", "country:FR"], "in 🇨🇳 China or 🇫🇷 France"),
-        (["region:eu", "region:us"], "region Europe or US"),
+        (["region:eu", "region:us"], "region Europe or United States"),
         (["min-params:30B"], "at least 30B params"),
         (["min-params:500M"], "at least 500M params"),
         (

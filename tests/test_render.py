@@ -239,8 +239,8 @@ def test_model_card_shows_the_facts_a_user_asked_for() -> None:
     assert "*Gated*\nNo" in texts
     assert "New flagship family from a tier-1 lab" in texts
     assert "Part of the release “Qwen3”* (3 models)" in texts
-    # Siblings, smallest first, linked, without the card's own repo.
-    assert texts.index("Qwen3-0.6B> · 600M") < texts.index("Qwen3-32B> · 32.8B")
+    # Siblings, largest first (the one member order), linked, without the card's own repo.
+    assert texts.index("Qwen3-32B> · 32.8B") < texts.index("Qwen3-0.6B> · 600M")
     assert "<https://huggingface.co/Qwen/Qwen3-0.6B|Qwen3-0.6B>" in texts
     assert payload["text"] == (
         "Qwen/Qwen3-235B-A22B: Qwen, 235B total / 22B active, permissive license"
@@ -351,7 +351,7 @@ def test_release_alert_is_one_message_with_sizes_license_and_buttons() -> None:
     assert payload["blocks"][0]["text"]["text"] == "🇨🇳 Qwen: Qwen3"
     texts = "\n".join(block_texts(payload))
     assert "3 models · 600M–235B" in texts
-    order = [texts.index(name) for name in ("Qwen3-0.6B>", "Qwen3-32B>", "Qwen3-235B-A22B>")]
+    order = [texts.index(name) for name in ("Qwen3-235B-A22B>", "Qwen3-32B>", "Qwen3-0.6B>")]
     assert order == sorted(order)
     assert "235B total / 22B active" in texts
     assert "*License*\npermissive" in texts
@@ -398,9 +398,9 @@ def test_release_update_reply_names_the_new_members() -> None:
     )
     assert_safe_message(payload)
     texts = "\n".join(block_texts(payload))
-    assert texts.startswith("*New in this release:*\n• <https://huggingface.co/Qwen/Qwen3-1.7B|")
-    assert "Qwen3-4B> · 4B" in texts
-    assert payload["text"] == "New in Qwen3: Qwen/Qwen3-1.7B, Qwen/Qwen3-4B"
+    assert texts.startswith("*New in this release:*\n• <https://huggingface.co/Qwen/Qwen3-4B|")
+    assert "Qwen3-1.7B> · 1.7B" in texts
+    assert payload["text"] == "New in Qwen3: Qwen/Qwen3-4B, Qwen/Qwen3-1.7B"
 
 
 def test_release_list_has_one_line_per_release() -> None:

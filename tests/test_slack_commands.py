@@ -107,9 +107,9 @@ def test_model_card_by_repo_id_in_any_case_shows_every_fact(world: SlackWorld) -
     assert field_value(card, "Likes") == "600"
     quantized, finetunes = LEAD_CHILDREN["quantized"], LEAD_CHILDREN["finetune"]
     assert field_value(card, "Derivatives") == f"{quantized} quantized · {finetunes} fine-tunes"
-    # The rest of its release, smallest first, and why it is on the radar.
+    # The rest of its release, largest first, and why it is on the radar.
     assert f"Part of the release “Qwen3.7”* ({FAMILY_RELEASE_MEMBERS} models)" in reply.shown
-    assert "• Qwen3.7-8B-Instruct · 8B" in reply.shown
+    assert "• Qwen3.7-27B-Instruct · 27B" in reply.shown
     assert "• Qwen3.7-35B-A3B · 35B total / 3B active" in reply.shown
     assert "*Why it's on the radar*" in reply.shown
     assert "• tracked lab Qwen (CN)" in reply.shown
@@ -358,7 +358,9 @@ def test_latest_combines_region_and_size(world: SlackWorld) -> None:
     reply = answered(world.radar("latest 25 region:us min-params:100B"))
 
     lines = release_lines(reply)
-    assert header(reply.payload) == "Latest notable releases (region US, at least 100B params)"
+    assert header(reply.payload) == (
+        "Latest notable releases (region United States, at least 100B params)"
+    )
     assert lines, reply.shown
     assert all(line.startswith("🇺🇸 ") for line in lines)
     assert {line.split("*")[1] for line in lines} == {"OpenAI", "Meta"}

@@ -19,17 +19,11 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.radar.models import DigestSchedule, ModelRecord, Region, Release, as_utc
+from bot.radar.vocabulary import REGION_ORDER
 
 if TYPE_CHECKING:  # the protocol only; the domain never depends on a storage backend
     from bot.store.base import Store
 
-REGION_ORDER: tuple[Region, ...] = (Region.US, Region.CHINA, Region.EU, Region.OTHER)
-REGION_LABELS: dict[Region, str] = {
-    Region.US: "US",
-    Region.CHINA: "China",
-    Region.EU: "EU",
-    Region.OTHER: "Other",
-}
 ADOPTION_WINDOW = timedelta(days=30)
 MOST_ADOPTED_LIMIT = 5
 DEFAULT_WEEKS = 12

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import NamedTuple, Protocol, TypeVar
 
 from bot.radar.models import HubRepo, Lab, LicenseClass, ModelRecord, Openness
+from bot.radar.vocabulary import count_text, params_text, record_size_text, size_text
 
 # --------------------------------------------------------------------------- sizes
 
@@ -197,30 +198,9 @@ def params_of(repo: HubRepo) -> tuple[int | None, int | None]:
     return size.total, size.active
 
 
-def _format_number(value: float, one_decimal_below: float) -> str:
-    if value < one_decimal_below:
-        return f"{value:.1f}".removesuffix(".0")
-    return f"{value:.0f}"
-
-
-def _compact(value: float, units: list[tuple[str, int]], one_decimal_below: float) -> str:
-    """Scale to the largest unit that fits; move up a unit when rounding reaches 1000."""
-    for index, (suffix, size) in enumerate(units):
-        if value >= size or index == len(units) - 1:
-            text = _format_number(value / size, one_decimal_below)
-            if float(text) >= 1000 and index > 0:
-                suffix, size = units[index - 1]
-                text = _format_number(value / size, one_decimal_below)
-            return text + suffix
-    return str(value)  # pragma: no cover - the loop always returns
-
-
 def human_params(n: int | float | None) -> str:
-    """235B / 27.8B / 1.5B / 270M / 1T: the way model cards write sizes."""
-    if n is None or n <= 0:
-        return "unknown"
-    units = [("T", 10**12), ("B", 10**9), ("M", 10**6), ("K", 10**3), ("", 1)]
-    return _compact(float(n), units, one_decimal_below=100)
+    """235B / 27.8B / 1.5B / 270M / 1T: `vocabulary.params_text`, the one wording of a size."""
+    return params_text(n)
 
 
 def size_words(
@@ -230,41 +210,18 @@ def size_words(
     experts: int | None = None,
     expert_params: int | None = None,
 ) -> str:
-    """The one wording of a model's size, on cards, alerts, reasons and the CLI.
-
-    "235B total / 22B active" for a mixture of experts with both sizes known, "8B" for a
-    dense model, "17B active" when only the per-token size is known, "8×22B" for a name
-    that states experts × expert size and no total is known (never an invented product),
-    "size unknown" otherwise.
-    """
-    if total and total > 0:
-        if active and 0 < active < total:
-            return f"{human_params(total)} total / {human_params(active)} active"
-        return human_params(total)
-    if experts and expert_params:
-        named = f"{experts}×{human_params(expert_params)}"
-        return f"{named} / {human_params(active)} active" if active else named
-    if active and active > 0:
-        return f"{human_params(active)} active"
-    return "size unknown"
+    """`vocabulary.size_text`, the one wording of a model's size."""
+    return size_text(total, active, experts=experts, expert_params=expert_params)
 
 
 def record_size_words(record: ModelRecord) -> str:
-    """`size_words` for a stored record."""
-    return size_words(
-        record.params_total,
-        record.params_active,
-        experts=record.params_experts,
-        expert_params=record.params_expert_size,
-    )
+    """`vocabulary.record_size_text`: `size_words` for a stored record."""
+    return record_size_text(record)
 
 
 def human_count(n: int | float | None) -> str:
-    """1.2k / 34k / 3.4M: compact counts for downloads and likes."""
-    if n is None or n <= 0:
-        return "0"
-    units = [("B", 10**9), ("M", 10**6), ("k", 10**3), ("", 1)]
-    return _compact(float(n), units, one_decimal_below=10)
+    """1.2k / 35k / 3.4M: `vocabulary.count_text`, the one wording of a count."""
+    return count_text(n)
 
 
 # ------------------------------------------------------------------------- license

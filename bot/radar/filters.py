@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from bot.radar.facts import human_params
-from bot.radar.labs import LabRegistry, country_name, flag, parse_country
+from bot.radar.labs import LabRegistry, parse_country
 from bot.radar.models import Filters, ModelRecord, Region, Release
+from bot.radar.vocabulary import REGION_NAMES, country_label, params_text
 
 VALID_FORMS = (
     "org:<namespace>, country:<code or name>, region:us|china|eu|other, "
@@ -46,7 +46,6 @@ _REGION_WORDS = {
     "eu": Region.EU, "europe": Region.EU,
     "other": Region.OTHER, "rest": Region.OTHER,
 }  # fmt: skip
-_REGION_NAMES = {Region.US: "US", Region.CHINA: "China", Region.EU: "Europe", Region.OTHER: "other"}
 _SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*([mbt]?)$", re.IGNORECASE)
 _UNIT_IN_BILLIONS = {"m": 1e-3, "b": 1.0, "": 1.0, "t": 1e3}
 _NAMESPACE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -151,12 +150,12 @@ def describe(filters: Filters) -> str:
     if filters.orgs:
         parts.append("from " + " or ".join(filters.orgs))
     if filters.countries:
-        places = [f"{flag(code)} {country_name(code)}" for code in filters.countries]
+        places = [country_label(code) for code in filters.countries]
         parts.append("in " + " or ".join(places))
     if filters.regions:
-        parts.append("region " + " or ".join(_REGION_NAMES[r] for r in filters.regions))
+        parts.append("region " + " or ".join(REGION_NAMES[r] for r in filters.regions))
     if filters.min_params_b is not None:
-        parts.append(f"at least {human_params(filters.min_params_b * 1e9)} params")
+        parts.append(f"at least {params_text(filters.min_params_b * 1e9)} params")
     if filters.tasks:
         parts.append("task " + " or ".join(filters.tasks))
     return ", ".join(parts) if parts else "everything"

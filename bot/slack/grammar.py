@@ -15,13 +15,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.radar.filters import FilterError, parse_filters
 from bot.radar.labs import LabRegistry, parse_country
 from bot.radar.models import Filters
+from bot.radar.vocabulary import WEEKDAY_NAMES
 
 MAX_TEXT = 2000  # longer input is refused before parsing, never echoed back whole
 NAMESPACE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,95}$")
 DURATION = re.compile(r"^(\d{1,4})\s*(m|min|h|d|w)$", re.IGNORECASE)
 HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 STATS_WINDOWS = {"7d": 7, "30d": 30, "90d": 90}
-WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+WEEKDAY_WORDS = tuple(name.lower() for name in WEEKDAY_NAMES)  # what people may type
 MAX_MUTE = timedelta(days=365)
 
 
@@ -265,7 +266,7 @@ def _weekday(text: str) -> int | None:
     word = text.lower()
     if len(word) < 3:
         return None
-    for index, name in enumerate(WEEKDAY_NAMES):
+    for index, name in enumerate(WEEKDAY_WORDS):
         if name.startswith(word):
             return index
     return None

@@ -16,20 +16,31 @@ from datetime import datetime
 from typing import Any
 
 from bot.radar.digest import Digest, Scoreboard
-from bot.radar.facts import human_params, record_size_words, size_words
-from bot.radar.labs import country_name, flag
 from bot.radar.models import (
     DigestSchedule,
     Lab,
     LicenseClass,
     ModelRecord,
     Mute,
-    Region,
     Release,
     Subscription,
     lead_member,
 )
 from bot.radar.outbox import FailedAlert
+from bot.radar.vocabulary import (
+    REGION_MARKS,
+    REGION_NAMES,
+    REGION_ORDER,
+    WEEKDAY_NAMES,
+    by_size,
+    count_text,
+    country_text,
+    flag,
+    params_text,
+    record_size_text,
+    size_range_text,
+    size_text,
+)
 from bot.slack.mrkdwn import (
     HUB_URL,
     escape,
@@ -70,20 +81,15 @@ _MAX_HOME_CHANNELS = 25
 EVENT_TYPE_RELEASE = "radar_release"
 
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,30}$")
-_REGION_ORDER = (Region.US, Region.CHINA, Region.EU, Region.OTHER)
-_REGION_LABELS = {
-    Region.US: ("🇺🇸", "United States"),
-    Region.CHINA: ("🇨🇳", "China"),
-    Region.EU: ("🇪🇺", "Europe"),
-    Region.OTHER: ("🌐", "Rest of the world"),
-}
+_REGION_ORDER = REGION_ORDER
+_REGION_LABELS = {region: (REGION_MARKS[region], REGION_NAMES[region]) for region in REGION_ORDER}
 _DERIVATIVE_NOUNS = {
     "quantized": ("quantized", "quantized"),
     "finetune": ("fine-tune", "fine-tunes"),
     "adapter": ("adapter", "adapters"),
     "merge": ("merge", "merges"),
 }
-_WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_WEEKDAY_NAMES = WEEKDAY_NAMES
 
 
 # ---------------------------------------------------------------------------------------------
@@ -92,36 +98,14 @@ _WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Satur
 
 
 def _country_label(code: str | None) -> str:
-    return escape(country_name(code)) if code else "country unknown"
+    return escape(country_text(code))
 
 
-def _one_decimal(value: float) -> str:
-    text = f"{value:.1f}"
-    return text[:-2] if text.endswith(".0") else text
-
-
-def format_params(count: int | None) -> str:
-    """Parameter count the way model names say it: 235B, 1.5B, 270M; "?" when unknown."""
-    if count is None or count <= 0:
-        return "?"
-    return human_params(count)
-
-
-def format_size(total: int | None, active: int | None = None) -> str:
-    """ "235B total / 22B active" for a mixture of experts, "8B" for a dense model
-    (`facts.size_words`, the one wording of a size)."""
-    return size_words(total, active)
-
-
-def format_count(count: int | None) -> str:
-    """Download and like counts: 950, 1.2k, 340k, 3.4M, 1.1B."""
-    if count is None:
-        return "unknown"
-    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if count >= size * 0.9995:
-            value = count / size
-            return (f"{value:.0f}" if value >= 100 else _one_decimal(value)) + suffix
-    return str(count)
+# The words for sizes and counts are the domain's (`bot.radar.vocabulary`), shared with the
+# terminal; these names stay for callers of the renderer.
+format_params = params_text
+format_size = size_text
+format_count = count_text
 
 
 def _date(moment: datetime | None) -> str:
@@ -148,23 +132,15 @@ def _license(record: ModelRecord) -> str:
 
 
 def _by_size(records: Iterable[ModelRecord]) -> list[ModelRecord]:
-    """Smallest first, unknown sizes last, so a family reads like its model names."""
-    return sorted(
-        records,
-        key=lambda r: (r.params_total is None, r.params_total or 0, r.id.lower()),
-    )
+    return by_size(records)
 
 
 def _size_range(records: Sequence[ModelRecord]) -> str:
-    sizes = sorted(r.params_total for r in records if r.params_total)
-    if not sizes:
-        return "size unknown"
-    low, high = format_params(sizes[0]), format_params(sizes[-1])
-    return low if low == high else f"{low}–{high}"
+    return size_range_text(r.params_total for r in records)
 
 
 def _member_line(record: ModelRecord, base: str) -> str:
-    size = record_size_words(record)
+    size = record_size_text(record)
     return f"• {hub_link(record.id, record.name, base=base)} · {size}"
 
 
@@ -469,7 +445,7 @@ def model_card(
 ) -> Payload:
     """Everything the radar knows about one repo, for `/model` and the "Model details" button."""
     lab_label = lab_name or record.lab or record.author
-    size = record_size_words(record)
+    size = record_size_text(record)
     downloads = f"{format_count(record.downloads)} last 30 d"
     if record.downloads_all_time is not None:
         downloads += f" · {format_count(record.downloads_all_time)} all time"
@@ -725,7 +701,7 @@ def comparison(
 
     rows: list[tuple[str, Callable[[ModelRecord], str]]] = [
         ("Lab", lab_cell),
-        ("Parameters", record_size_words),
+        ("Parameters", record_size_text),
         ("License", _license),
         ("Gated", lambda r: "Yes" if r.gated else "No"),
         ("Downloads (30 d)", lambda r: format_count(r.downloads)),
@@ -1073,7 +1049,7 @@ def _leader_line(board: Scoreboard) -> str:
 def stats_message(board: Scoreboard, *, days: int) -> Payload:
     """`/radar stats`: the scoreboard by region and by country for one window."""
     countries = [
-        f"{flag(c.country)} {escape(_country_label(c.country))}: "
+        f"{flag(c.country)} {_country_label(c.country)}: "
         f"{_plural(c.releases, 'release', 'releases')}, {format_count(c.downloads)} downloads"
         for c in board.countries[:15]
     ]

@@ -17,6 +17,7 @@ from slack_bolt import Ack, App, Respond
 from bot.radar.digest import scoreboard
 from bot.radar.filters import describe
 from bot.radar.service import ModelLookup
+from bot.radar.vocabulary import weekday_name
 from bot.slack import grammar
 from bot.slack.context import Reply, SlackRadar
 from bot.slack.grammar import UsageError
@@ -35,7 +36,6 @@ from bot.slack.render import (
 log = logging.getLogger(__name__)
 
 Payload = dict[str, Any]
-WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 def register(app: App, *, model_command: str = "/model", radar_command: str = "/radar") -> None:
@@ -323,7 +323,7 @@ def _digest_weekly(cmd: grammar.DigestWeekly, command: dict, radar: SlackRadar) 
         command.get("channel_id") or "", cmd.weekday, cmd.time, cmd.timezone
     )
     return _ok(
-        f"Weekly digest set: every {WEEKDAY_NAMES[schedule.weekday]} at {schedule.time} "
+        f"Weekly digest set: every {weekday_name(schedule.weekday)} at {schedule.time} "
         f"({escape(schedule.timezone)})."
     )
 
