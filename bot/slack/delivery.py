@@ -17,20 +17,18 @@ errors that retrying cannot fix pause that channel's subscriptions with a log li
 still failing after `GIVE_UP_AFTER` deferrals ends `failed` (with the reason, a log line,
 and a note in `/radar subscriptions` and App Home), and the channel's later rows go on. A
 channel's rows go out strictly in release order and at most one message per second; a
-worker whose channel must wait out its second serves other channels meanwhile (`_run`).
+worker whose channel must wait out its second serves other channels meanwhile (pacing and
+the scheduler: `bot.slack.pacing`).
 """
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import logging
 import random
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Generator, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -41,34 +39,19 @@ from slack_sdk.errors import SlackApiError
 from bot.radar.channels import ChannelSettings
 from bot.radar.models import Delivery, ModelRecord, Release, utcnow
 from bot.radar.outbox import Outbox
+from bot.slack import errors, ids
 from bot.slack.history import find_posted, find_reply
+from bot.slack.pacing import MethodPaused, Pacer, run_paced
 from bot.slack.render import release_alert, release_metadata, release_update_reply
 from bot.store.base import Store
 
 log = logging.getLogger(__name__)
 
-PAUSE_ERRORS = {
-    "channel_not_found": "the channel no longer exists or the bot cannot see it",
-    "is_archived": "the channel is archived",
-    "invalid_auth": "Slack rejected the bot token (invalid_auth)",
-    "account_inactive": "the bot's Slack account is inactive",
-    "token_revoked": "the bot token was revoked",
-    "not_in_channel": "the bot is not in this private channel: /invite @Open Model Radar",
-    "restricted_action": "posting is restricted in this channel",
-    "channel_is_archived": "the channel is archived",
-}
-RETRY_ERRORS = {
-    "ratelimited",
-    "internal_error",
-    "fatal_error",
-    "service_unavailable",
-    "request_timeout",
-}
 MAX_ATTEMPTS = 8
 GIVE_UP_AFTER = MAX_ATTEMPTS * 4  # deferrals (each after up to three tries) before `failed`
 GROUP_COMMIT_SECONDS = 2.0  # how long the `sent` of an accepted post may wait to be written
-METADATA_TYPE = "radar_release"
-UPDATE_METADATA_TYPE = "radar_release_update"
+METADATA_TYPE = ids.RELEASE_EVENT
+UPDATE_METADATA_TYPE = ids.RELEASE_UPDATE_EVENT
 
 
 class _Retry(Exception):
@@ -122,20 +105,25 @@ class Deliverer:
         self.channels = channels
         self.clock = clock
         self.sleep = sleep
-        self.per_channel_interval = per_channel_interval
+        self.pacer = Pacer(interval=per_channel_interval, clock=clock)
         self.workers = workers
         self.max_inline_wait = max_inline_wait
         self.hub_url = hub_url
         self._drain_lock = threading.Lock()
-        self._last_post: dict[str, float] = {}
-        self._pace_lock = threading.Lock()
-        # Web API method -> when its Retry-After ends (Slack's limits are per workspace).
-        self._method_paused_until: dict[str, datetime] = {}
         # Per drain: who may still get each release, and each alert's rendered payload.
         self._cache_lock = threading.Lock()
         self._recipients: dict[tuple, frozenset[str]] = {}
         self._payloads: dict[tuple, dict] = {}
         self._last_commit = 0.0
+
+    @property
+    def per_channel_interval(self) -> float:
+        """Seconds between two messages to one channel (Slack asks for one a second)."""
+        return self.pacer.interval
+
+    @per_channel_interval.setter
+    def per_channel_interval(self, seconds: float) -> None:
+        self.pacer.interval = seconds
 
     # ------------------------------------------------------------------ drain
 
@@ -155,7 +143,11 @@ class Deliverer:
             # every worker behind a whole-database write right after the first post.
             self._last_commit = max(self._last_commit, time.monotonic())
             try:
-                self._run([self._drain_channel(rows, report) for rows in by_channel.values()])
+                run_paced(
+                    [self._drain_channel(rows, report) for rows in by_channel.values()],
+                    workers=self.workers,
+                    sleep=self.sleep,
+                )
             finally:
                 with self.store.lock:
                     self.store.commit()  # what the group commits have not written yet
@@ -190,66 +182,6 @@ class Deliverer:
             if marked:  # every other open row was committed by whoever wrote it
                 self.store.commit()
                 self._last_commit = time.monotonic()
-
-    def _run(self, channels: list[Iterator[float]]) -> None:
-        """Run every channel's steps on `workers` threads, each channel's in order.
-
-        A step ends where the channel must wait for its pacing interval: it yields the
-        monotonic time it may go on at, and the worker takes another channel meanwhile
-        instead of sleeping through the interval. A channel is on one worker at a time.
-        With an injected `sleep` (tests), waits go through it and take no real time.
-        """
-        ready: list[tuple[float, int, Iterator[float]]] = [
-            (0.0, order, steps) for order, steps in enumerate(channels)
-        ]
-        heapq.heapify(ready)
-        order = itertools.count(len(ready))
-        turn = threading.Condition()
-        running = 0
-        errors: list[BaseException] = []
-        real_time = self.sleep is time.sleep
-
-        def take() -> tuple[Iterator[float] | None, float]:
-            nonlocal running
-            with turn:
-                while True:
-                    if ready:
-                        wait = ready[0][0] - time.monotonic()
-                        if wait <= 0 or not real_time:
-                            running += 1
-                            return heapq.heappop(ready)[2], max(0.0, wait)
-                        turn.wait(wait)
-                    elif running == 0:
-                        return None, 0.0
-                    else:
-                        turn.wait()
-
-        def work() -> None:
-            nonlocal running
-            while True:
-                steps, wait = take()
-                if steps is None:
-                    return
-                resume: float | None = None
-                try:
-                    if wait > 0:
-                        self.sleep(wait)
-                    resume = next(steps)
-                except StopIteration:
-                    pass
-                except BaseException as exc:  # raised by drain() once every channel is done
-                    errors.append(exc)
-                with turn:
-                    running -= 1
-                    if resume is not None:
-                        heapq.heappush(ready, (resume, next(order), steps))
-                    turn.notify_all()
-
-        with ThreadPoolExecutor(max_workers=min(self.workers, len(channels))) as pool:
-            for future in [pool.submit(work) for _ in range(min(self.workers, len(channels)))]:
-                future.result()
-        if errors:
-            raise errors[0]
 
     def _drain_channel(self, rows: list[Delivery], report: DrainReport) -> Iterator[float]:
         for row in rows:
@@ -286,10 +218,10 @@ class Deliverer:
                     row, retry.delay, str(retry), report, counts=retry.attempted
                 )
             except SlackApiError as exc:
-                error = _error_code(exc)
+                error = errors.error_code(exc)
                 if error == "not_in_channel" and self._join(row.channel_id):
                     continue
-                if error in PAUSE_ERRORS:
+                if error in errors.CHANNEL_UNUSABLE:
                     self._pause(row, error, report)
                     return "next"
                 self._save(row, status="dropped", last_error=error)
@@ -421,14 +353,13 @@ class Deliverer:
         try:
             return method(**kwargs)
         except SlackApiError as exc:
-            status = exc.response.status_code if exc.response is not None else 0
-            error = _error_code(exc)
-            if status == 429 or error == "ratelimited":
-                delay = _retry_after(exc)
-                self._pause_method(method, delay)
+            if errors.is_rate_limited(exc):
+                delay = errors.retry_after(exc)
+                self.pacer.pause_method(_method_name(method), delay)
                 raise _Retry(delay, "rate limited", paused=True) from None
-            if status >= 500 or error in RETRY_ERRORS:
-                raise _Retry(1.0 + random.random(), f"Slack {status or error}") from None
+            if errors.is_transient(exc):
+                reason = f"Slack {errors.http_status(exc) or errors.error_code(exc)}"
+                raise _Retry(1.0 + random.random(), reason) from None
             raise
         except (OSError, TimeoutError) as exc:
             raise _Retry(1.0 + random.random(), f"network: {type(exc).__name__}") from None
@@ -467,68 +398,29 @@ class Deliverer:
             log.info("joined %s to deliver alerts", channel_id)
             return True
         except SlackApiError as exc:
-            log.warning("cannot join %s: %s", channel_id, _error_code(exc))
+            log.warning("cannot join %s: %s", channel_id, errors.error_code(exc))
             return False
 
     def _paced_call(self, method: Callable, **kwargs) -> Generator[float, None, Any]:
-        """A message call to one channel, at most one per `per_channel_interval` (Slack asks
-        for one message a second per channel), and never while the method waits out a
-        `Retry-After` (Slack's rate limits are per method and workspace, so a 429 seen in
-        one channel pauses the method for every channel).
-
-        The interval counts from when the previous call to the channel came back, not from
-        when it started: however slow a request or a store commit between two posts was,
-        Slack sees them at least one interval apart. A failed call counts too, so a retry
-        is paced like any other post. Waiting is the scheduler's job (`_run`): this yields
-        the time the call may start, and is resumed no earlier. A pause longer than
-        `max_inline_wait` defers the row instead (`_Retry`, not counted as an attempt).
+        """A message call to one channel when `Pacer` allows it: one message a second per
+        channel, and never while the method waits out a `Retry-After` (Slack's limits are
+        per method and workspace). Waiting is the scheduler's job (`run_paced`): this
+        yields the time the call may start. A pause longer than `max_inline_wait` defers
+        the row instead (`_Retry`, not counted as an attempt).
         """
         channel_id = kwargs["channel"]
-        waited: datetime | None = None  # the pause already waited out (a fake clock stands)
-        paced = False  # waited for the channel's interval already (an injected sleep is instant)
-        while True:
-            until, paused_for = self._method_pause(method)
-            if until == waited:
-                paused_for = 0.0
-            if paused_for > self.max_inline_wait:
-                raise _Retry(
-                    paused_for, "rate limited (method paused)", paused=True, attempted=False
-                )
-            resume = time.monotonic() + paused_for if paused_for > 0 else 0.0
-            with self._pace_lock:
-                last = self._last_post.get(channel_id)
-            if last is not None and not paced:
-                resume = max(resume, last + self.per_channel_interval)
-            if resume <= time.monotonic():
-                break
-            if paused_for > 0:
-                waited = until
-            paced = True
-            yield resume  # then look again: another channel may have hit a 429 meanwhile
+        try:
+            yield from self.pacer.turn(
+                _method_name(method), channel_id, max_wait=self.max_inline_wait
+            )
+        except MethodPaused as paused:
+            raise _Retry(
+                paused.seconds, "rate limited (method paused)", paused=True, attempted=False
+            ) from None
         try:
             return self._call(method, **kwargs)
         finally:
-            with self._pace_lock:
-                self._last_post[channel_id] = time.monotonic()
-
-    def _pause_method(self, method: Callable, seconds: float) -> None:
-        """After a 429: no call of this method, to any channel, for `seconds`."""
-        until = self.clock() + timedelta(seconds=seconds)
-        name = getattr(method, "__name__", str(method))
-        with self._pace_lock:
-            current = self._method_paused_until.get(name)
-            if current is None or current < until:
-                self._method_paused_until[name] = until
-        log.info("Slack rate-limited %s: pausing it for %.1f s for every channel", name, seconds)
-
-    def _method_pause(self, method: Callable) -> tuple[datetime | None, float]:
-        """When the method's current pause ends, and how many seconds are left of it."""
-        name = getattr(method, "__name__", str(method))
-        with self._pace_lock:
-            until = self._method_paused_until.get(name)
-        if until is None:
-            return None, 0.0
-        return until, max(0.0, (until - self.clock()).total_seconds())
+            self.pacer.called(channel_id)
 
     def _save_shown(self, row: Delivery, shown: Release, **changes) -> Delivery:
         """Step 3: the message Slack accepted shows `shown`'s members.
@@ -605,7 +497,7 @@ class Deliverer:
         return min(300.0, 2.0 ** min(row.attempts + 1, 8)) * (0.5 + random.random() / 2)
 
     def _pause(self, row: Delivery, error: str, report: DrainReport) -> None:
-        reason = PAUSE_ERRORS[error]
+        reason = errors.CHANNEL_UNUSABLE[error]
         log.warning("pausing alerts to %s: %s (%s)", row.channel_id, reason, error)
         with self.store.lock:
             self.channels.pause_channel(row.channel_id, f"{error}: {reason}")
@@ -613,20 +505,5 @@ class Deliverer:
         report.paused += 1
 
 
-def _error_code(exc: SlackApiError) -> str:
-    response = exc.response
-    try:
-        return str(response.get("error", "")) if response is not None else ""
-    except Exception:  # a non-JSON body
-        return ""
-
-
-def _retry_after(exc: SlackApiError) -> float:
-    headers = exc.response.headers if exc.response is not None else {}
-    for name, value in (headers or {}).items():
-        if name.lower() == "retry-after":
-            try:
-                return max(0.0, float(value if not isinstance(value, list) else value[0]))
-            except (TypeError, ValueError):
-                break
-    return 1.0
+def _method_name(method: Callable) -> str:
+    return getattr(method, "__name__", str(method))

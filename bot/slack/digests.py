@@ -21,28 +21,15 @@ from bot.charts import region_chart_png
 from bot.radar.channels import ChannelSettings
 from bot.radar.digest import build_digest, schedule_due_period
 from bot.radar.models import utcnow
+from bot.slack import errors, ids
 from bot.slack.history import find_posted
 from bot.slack.render import digest_message
 from bot.store.base import Store
 
 log = logging.getLogger(__name__)
 
-METADATA_TYPE = "radar_digest"
-# Slack errors that retrying within the week cannot fix. The period is recorded as done
-# (with a log line), so the digest job does not try the channel again every minute.
-UNDELIVERABLE = frozenset(
-    {
-        "channel_not_found",
-        "is_archived",
-        "channel_is_archived",
-        "not_in_channel",
-        "method_not_supported_for_channel_type",
-        "restricted_action",
-        "invalid_auth",
-        "account_inactive",
-        "token_revoked",
-    }
-)
+METADATA_TYPE = ids.DIGEST_EVENT
+UNDELIVERABLE = errors.UNDELIVERABLE  # recorded as done for the period, with a log line
 
 
 @dataclass
@@ -99,7 +86,7 @@ class DigestPoster:
                 metadata=metadata,
             )
         except SlackApiError as exc:
-            error = str(exc.response.get("error", "")) if exc.response is not None else "error"
+            error = errors.error_code(exc) or "error"
             log.warning("digest to %s failed: %s", channel_id, error)
             return DigestResult(channel_id, ok=False, error=error)
         except OSError as exc:  # it may have arrived: the next run looks before posting
@@ -129,7 +116,7 @@ class DigestPoster:
         try:
             return self.client.chat_postMessage(**kwargs)
         except SlackApiError as exc:
-            if exc.response is None or exc.response.get("error") != "not_in_channel":
+            if errors.error_code(exc) != "not_in_channel":
                 raise
             self.client.conversations_join(channel=kwargs["channel"])
             return self.client.chat_postMessage(**kwargs)
@@ -144,7 +131,7 @@ class DigestPoster:
                 title="Releases and downloads by region, last 12 weeks",
             )
         except SlackApiError as exc:  # the digest itself went out; the chart is a bonus
-            log.warning("chart upload to %s failed: %s", channel_id, exc.response.get("error"))
+            log.warning("chart upload to %s failed: %s", channel_id, errors.error_code(exc))
         except Exception:  # a chart bug must not cost the digest
             log.exception("chart rendering failed")
 

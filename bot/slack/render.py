@@ -41,6 +41,7 @@ from bot.radar.vocabulary import (
     size_range_text,
     size_text,
 )
+from bot.slack import ids
 from bot.slack.mrkdwn import (
     HUB_URL,
     escape,
@@ -78,7 +79,7 @@ _MAX_COMPARED = 3
 _MAX_LABS_PER_REGION = 100
 _MAX_HOME_CHANNELS = 25
 
-EVENT_TYPE_RELEASE = "radar_release"
+EVENT_TYPE_RELEASE = ids.RELEASE_EVENT
 
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,30}$")
 _REGION_ORDER = REGION_ORDER
@@ -502,7 +503,7 @@ def model_card(
         blocks.append(
             _actions(
                 [
-                    _button(alt, action_id=f"model_alternative_{index}", value=alt)
+                    _button(alt, action_id=ids.model_alternative(index), value=alt)
                     for index, alt in enumerate(suggestions)
                 ],
                 block_id="model_alternatives",
@@ -512,11 +513,11 @@ def model_card(
     buttons = []
     if shareable:
         buttons.append(
-            _button("Share in channel", action_id="share_model", value=record.id, style="primary")
+            _button("Share in channel", action_id=ids.SHARE_MODEL, value=record.id, style="primary")
         )
     buttons.append(
         _button(
-            "View on Hugging Face", action_id="open_model_hub", url=_hub_page(record.id, hub_url)
+            "View on Hugging Face", action_id=ids.OPEN_MODEL_HUB, url=_hub_page(record.id, hub_url)
         )
     )
     blocks.append(_actions(buttons, block_id="model_actions"))
@@ -609,12 +610,15 @@ def release_alert(
         _actions(
             [
                 _button(
-                    "Model details", action_id="release_details", value=release.id, style="primary"
+                    "Model details",
+                    action_id=ids.RELEASE_DETAILS,
+                    value=release.id,
+                    style="primary",
                 ),
-                _button(f"Mute {release.lab_name}", action_id="mute_lab", value=release.lab),
+                _button(f"Mute {release.lab_name}", action_id=ids.MUTE_LAB, value=release.lab),
                 _button(
                     "View on Hugging Face",
-                    action_id="open_lab_hub",
+                    action_id=ids.OPEN_LAB_HUB,
                     url=_hub_page(release.lab, hub_url),
                 ),
             ],

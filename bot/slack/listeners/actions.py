@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-import re
 
 from slack_bolt import Ack, App, Respond
 
 from bot.radar.models import lead_member
 from bot.radar.service import ModelLookup
+from bot.slack import ids
 from bot.slack.context import Reply, SlackRadar
 from bot.slack.listeners.commands import lookup_payload
 from bot.slack.mrkdwn import escape
@@ -16,15 +16,15 @@ from bot.slack.render import error_message, model_card
 
 log = logging.getLogger(__name__)
 
-ALTERNATIVE = re.compile(r"^model_alternative_\d+$")
-URL_BUTTONS = re.compile(r"^open_")
+ALTERNATIVE = ids.MODEL_ALTERNATIVE
+URL_BUTTONS = ids.URL_BUTTONS
 
 
 def register(app: App) -> None:
-    app.action("share_model")(share_model)
+    app.action(ids.SHARE_MODEL)(share_model)
     app.action(ALTERNATIVE)(show_alternative)
-    app.action("release_details")(release_details)
-    app.action("mute_lab")(mute_lab)
+    app.action(ids.RELEASE_DETAILS)(release_details)
+    app.action(ids.MUTE_LAB)(mute_lab)
     app.action(URL_BUTTONS)(acknowledge_link)
 
 

@@ -18,7 +18,7 @@ from bot.radar.digest import scoreboard
 from bot.radar.filters import describe
 from bot.radar.service import ModelLookup
 from bot.radar.vocabulary import weekday_name
-from bot.slack import grammar
+from bot.slack import errors, grammar
 from bot.slack.context import Reply, SlackRadar
 from bot.slack.grammar import UsageError
 from bot.slack.mrkdwn import escape
@@ -304,11 +304,7 @@ def _digest_now(cmd: grammar.DigestNow, command: dict, radar: SlackRadar) -> Pay
     result = radar.digests.post(command.get("channel_id") or "")
     if result.ok:
         return _ok("Posted this week's digest to the channel.")
-    if result.error in {
-        "not_in_channel",
-        "channel_not_found",
-        "method_not_supported_for_channel_type",
-    }:
+    if result.error in errors.NEEDS_INVITE:
         return error_message(
             "I cannot post in this channel yet.",
             hint="Invite me first: `/invite @Open Model Radar`.",
