@@ -49,7 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser(
-        "serve", help="run the Slack app (HTTP mode, or Socket Mode with SLACK_APP_TOKEN)"
+        "serve",
+        help="run the Slack app (HTTP mode, or Socket Mode with SLACK_APP_TOKEN); "
+        "without Slack settings, watch the Hub and print alerts here",
     )
     poll = sub.add_parser("poll", help="run one poll cycle and print new releases with reasons")
     poll.add_argument("--json", action="store_true", help="one JSON object per event per line")
@@ -107,7 +109,11 @@ def main(
 def _run_configured(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         settings = load_settings()
-        level = _log_level(settings, serving=args.command == "serve")
+        from bot.watch import no_slack_settings
+
+        # Without Slack, `serve` prints alerts in the terminal: keep it for them.
+        slack_app = args.command == "serve" and not no_slack_settings(settings)
+        level = _log_level(settings, serving=slack_app)
     except ConfigError as exc:
         print(f"radar: {str(exc).replace('Value error, ', '')}", file=err)
         return EXIT_USAGE
@@ -116,6 +122,10 @@ def _run_configured(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     setup_logging(level, _secrets(settings), stream=err)
     try:
         if args.command == "serve":
+            from bot.watch import watch
+
+            if not slack_app:
+                return watch(settings, out, err)
             from bot.serve import serve
 
             return serve(settings)

@@ -21,7 +21,7 @@ from tests.doubles.hub_server import HubStandIn
 from tests.doubles.signing import FORM, post_signed, slash_command_body
 from tests.doubles.slack_server import SlackStandIn
 from tests.harness import BOT_TOKEN, SIGNING_SECRET
-from tests.serve_process import BotProcess, serving, standin_env, wait_until
+from tests.serve_process import BotProcess, serve_env, serving, standin_env, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -153,3 +153,42 @@ def test_sigterm_does_not_wait_for_a_failing_hubs_retries(
         assert "stopped cleanly" in bot.log_text()
     with open_store(bot.db_path) as store:
         assert store.state.get("poll") is not None
+
+
+def test_serve_without_slack_watches_the_hub_and_prints_alerts_in_the_terminal(
+    hub: HubStandIn, tmp_path: Path
+) -> None:
+    """The README's first command on a fresh machine: no Slack app yet, still the main job."""
+    now = datetime.now(UTC)
+    hub.add_many(fx.background(now, 10))
+    env = serve_env(
+        hub_url=hub.url,
+        slack_url="",
+        db_path=tmp_path / "radar.json",
+        SLACK_BOT_TOKEN="",
+        SLACK_SIGNING_SECRET="",
+        HUB_MAX_RETRIES="0",
+    )
+    with serving(env, tmp_path) as bot:
+        assert wait_until(lambda: "First look at" in bot.log_text(), 20), bot.log_tail()
+        assert bot.running
+        hub.add(
+            fx.model_json(
+                "openai/gpt-oss-2-200b",
+                created_at=datetime.now(UTC),
+                params=200 * fx.B,
+                downloads=5_000,
+                likes=900,
+            )
+        )
+        assert wait_until(lambda: "OpenAI: gpt-oss-2" in bot.log_text(), 20), bot.log_tail()
+        assert bot.stop() == 0
+    text = bot.log_text()
+    hints = [line for line in text.splitlines() if "SLACK_BOT_TOKEN" in line]
+    assert len(hints) == 1 and "Create the Slack app" in hints[0]
+    assert "🆕 New release · 🇺🇸 OpenAI: gpt-oss-2" in text
+    assert "United States · 1 model · 200B" in text
+    assert "why it's notable:" in text and "tracked lab OpenAI" in text
+    assert text.count("OpenAI: gpt-oss-2") == 1, "each release is printed once"
+    assert "Traceback" not in text
+    assert text.rstrip().endswith("radar: stopped")
