@@ -58,7 +58,7 @@ from bot.radar.releases import family_stem, release_id, release_title  # noqa: E
 from bot.radar.tracker import LAB_STATE, TRENDING_KEY  # noqa: E402
 from bot.store.tinydb_store import TinyDBStore  # noqa: E402
 from tests.doubles.hub_fixtures import model_json  # noqa: E402
-from tests.doubles.hub_server import HubStandIn, _Reply, _sort_value  # noqa: E402
+from tests.doubles.hub_server import HubStandIn, Reply, sort_value  # noqa: E402
 from tests.doubles.slack_server import SlackStandIn  # noqa: E402
 
 # The harness's FakeClock starts here; synthetic data is dated relative to it.
@@ -400,7 +400,7 @@ class IndexedHubStandIn(HubStandIn):
         self._children_of: dict[str, dict[str, dict[str, Any]]] = {}
         self._author_version: dict[str, int] = {}
         self._version = 0
-        self._replies: dict[tuple, tuple[tuple, _Reply]] = {}  # request -> (scope, reply)
+        self._replies: dict[tuple, tuple[tuple, Reply]] = {}  # request -> (scope, reply)
 
     def add(self, model_json: dict[str, Any]) -> dict[str, Any]:
         record = super().add(model_json)
@@ -438,7 +438,7 @@ class IndexedHubStandIn(HubStandIn):
         view.models = {model["id"]: model for model in models}
         return view
 
-    def _list(self, pairs: list[tuple[str, str]]) -> _Reply:
+    def _list(self, pairs: list[tuple[str, str]]) -> Reply:
         names = {key for key, _ in pairs}
         author = next((value for key, value in reversed(pairs) if key == "author"), None)
         sort = next((value for key, value in reversed(pairs) if key == "sort"), None)
@@ -461,16 +461,16 @@ class IndexedHubStandIn(HubStandIn):
                 cached = HubStandIn._list(self._scoped(pool), pairs)
                 if cached.status == 200:
                     self._replies[request] = (scope, cached)
-        return _Reply(cached.status, cached.payload, dict(cached.headers))
+        return Reply(cached.status, cached.payload, dict(cached.headers))
 
     def _trending_pool(self) -> list[dict[str, Any]]:
         """The first `TRENDING_POOL` public models in the order a trending listing uses."""
         public = [m for m in self.models.values() if not m.get("private")]
         public.sort(key=lambda m: m.get("id", ""))
-        public.sort(key=lambda m: _sort_value(m.get("trendingScore")), reverse=True)
+        public.sort(key=lambda m: sort_value(m.get("trendingScore")), reverse=True)
         return public[: self.TRENDING_POOL]
 
-    def _detail(self, repo_id: str, pairs: list[tuple[str, str]]) -> _Reply:
+    def _detail(self, repo_id: str, pairs: list[tuple[str, str]]) -> Reply:
         with self._lock:
             record = self.get(repo_id)
             if record is None:

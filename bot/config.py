@@ -97,10 +97,6 @@ class Settings(BaseSettings):
     def admin_ids(self) -> frozenset[str]:
         return frozenset(part.strip() for part in self.radar_admins.split(",") if part.strip())
 
-    @property
-    def timezone(self) -> ZoneInfo:
-        return ZoneInfo(self.radar_timezone)
-
 
 def load_settings(**overrides: object) -> Settings:
     """Build settings, turning pydantic's report into one line that names the variable."""

@@ -7,6 +7,7 @@ container orchestrator can watch the poller.
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import sys
@@ -19,7 +20,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
-from bot.runtime import build_core
+from bot.runtime import Core, build_core
 from bot.schedule import build_scheduler
 from bot.slack.app import build_slack
 from bot.slack.server import build_asgi
@@ -72,6 +73,18 @@ def socket_mode_problem(client: WebClient, app_token: str) -> str | None:
     return None
 
 
+def freeze_long_lived(core: Core) -> None:
+    """Move what lives as long as the process out of the cyclic collector's generations.
+
+    The loaded store and the search index are hundreds of thousands of objects that are
+    never garbage; a full collection (which stops every thread, acks included) would walk
+    them again and again. Frozen, it does not; refcounting still frees a record that is
+    replaced. Done now for the store, and after each rebuild of the index.
+    """
+    gc.freeze()
+    core.service.index.after_build = gc.freeze
+
+
 def serve(settings: Settings) -> int:
     missing = missing_settings(settings)
     if missing:
@@ -83,6 +96,7 @@ def serve(settings: Settings) -> int:
         return 2
     check_writable(settings.radar_db_path)
     core = build_core(settings)
+    freeze_long_lived(core)
     app, radar = build_slack(core)
     try:
         identity = app.client.auth_test()

@@ -7,7 +7,7 @@ shifts what another suite is asserting.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,39 +17,18 @@ from bot.radar.labs import LabRegistry
 from bot.store.base import Store
 from tests.doubles.hub_server import HubStandIn
 from tests.doubles.slack_server import SlackStandIn
-from tests.harness import FakeClock
+from tests.harness import FakeClock, make_settings
 
 NOW = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
 
 
-class ManualClock:
-    """A clock that only moves when a test says so: polls are dated deterministically."""
-
-    def __init__(self, start: datetime) -> None:
-        self.current = start
-
-    def __call__(self) -> datetime:
-        return self.current
-
-    def advance(self, **delta: float) -> datetime:
-        self.current += timedelta(**delta)
-        return self.current
+ManualClock = FakeClock  # the one test clock; the old name stays for the suites using it
 
 
 def settings_for(hub_url: str, tmp_path: Path, **overrides: object) -> Settings:
-    """Settings pointing at a stand-in, with the database under `tmp_path`.
-
-    `_env_file=None` keeps a developer's `.env` out of the tests; explicit values win
-    over environment variables, so the stand-in URL is what the bot talks to.
-    """
-    values: dict[str, object] = {
-        "hf_endpoint": hub_url,
-        "radar_db_path": tmp_path / "radar.json",
-        "hub_timeout_seconds": 2.0,
-        "hub_max_retries": 1,
-        **overrides,
-    }
-    return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+    """`make_settings` for the core alone: no Slack, the database under `tmp_path`."""
+    values: dict[str, object] = {"hub_timeout_seconds": 2.0, "hub_max_retries": 1, **overrides}
+    return make_settings(hub_url, None, tmp_path / "radar.json", **values)
 
 
 def track_only(registry: LabRegistry, store: Store, namespaces: Collection[str]) -> None:

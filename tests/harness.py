@@ -23,6 +23,7 @@ from bot.config import Settings
 from bot.hub.client import HubClient
 from bot.radar.models import LicenseClass, ModelRecord
 from bot.runtime import Core, build_core
+from bot.serve import freeze_long_lived
 from bot.slack.app import build_slack
 from bot.slack.context import SlackRadar
 from bot.slack.server import build_asgi
@@ -57,11 +58,24 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def make_settings(hub_url: str, slack_url: str, db_path: Path, **overrides: object) -> Settings:
+def make_settings(
+    hub_url: str, slack_url: str | None, db_path: Path, **overrides: object
+) -> Settings:
+    """The tests' one settings factory: the stand-ins' addresses, the database at `db_path`,
+    and nothing from a developer's `.env` or shell (explicit values win over both).
+    Without `slack_url` no Slack setting is made (the core alone, or `serve` without Slack).
+    """
+    slack: dict = (
+        {
+            "slack_bot_token": BOT_TOKEN,
+            "slack_signing_secret": SIGNING_SECRET,
+            "slack_api_url": slack_url,
+        }
+        if slack_url is not None
+        else {}
+    )
     values: dict = {
-        "slack_bot_token": BOT_TOKEN,
-        "slack_signing_secret": SIGNING_SECRET,
-        "slack_api_url": slack_url,
+        **slack,
         "hf_endpoint": hub_url,
         "radar_db_path": db_path,
         "poll_interval_seconds": 60,
@@ -100,6 +114,7 @@ class RadarHarness:
             hub=self.hub_client,
             clock=self.clock,
         )
+        freeze_long_lived(self.core)  # as `serve` does
         self.app, self.radar = build_slack(self.core)
         self.radar.deliverer.sleep = lambda _s: None  # pacing is asserted in its own test
         self.asgi = build_asgi(
@@ -218,23 +233,24 @@ class RadarHarness:
 _response_names = itertools.count(1)
 
 
+def shown_texts(value: Any) -> list[str]:
+    """Every string a reader sees in a payload or view (texts, not ids or button values)."""
+    found: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "text" and isinstance(item, str):
+                found.append(item)
+            else:
+                found.extend(shown_texts(item))
+    elif isinstance(value, list | tuple):
+        for item in value:
+            found.extend(shown_texts(item))
+    return found
+
+
 def shown_text(payload: Any) -> str:
     """Every text a reader sees in a message or response: fallback and all block texts."""
-    found: list[str] = []
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            for key, item in value.items():
-                if key == "text" and isinstance(item, str):
-                    found.append(item)
-                else:
-                    walk(item)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item)
-
-    walk({"text": payload.get("text"), "blocks": payload.get("blocks")})
-    return "\n".join(found)
+    return "\n".join(shown_texts({"text": payload.get("text"), "blocks": payload.get("blocks")}))
 
 
 def radar_command(bot: RadarHarness, slack: Any, text: str, channel: str = "C_GENERAL") -> str:

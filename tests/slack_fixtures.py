@@ -26,7 +26,7 @@ from tests.doubles import hub_fixtures as fx
 from tests.doubles.hub_server import HubStandIn
 from tests.doubles.signing import FORM, JSON, action_body, event_body, sign, slash_command_body
 from tests.doubles.slack_server import SlackStandIn
-from tests.harness import SIGNING_SECRET, RadarHarness
+from tests.harness import SIGNING_SECRET, RadarHarness, shown_texts
 
 ALERTS_CHANNEL = "C0ALERTS"
 SUBSCRIBER = "U_ALICE"
@@ -47,21 +47,6 @@ _reply_names = itertools.count(1)
 # ---------------------------------------------------------------------------------------------
 # Reading replies
 # ---------------------------------------------------------------------------------------------
-
-
-def shown_texts(value: Any) -> list[str]:
-    """Every string a reader sees in a payload or view (texts, not ids or button values)."""
-    found: list[str] = []
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            if key == "text" and isinstance(item, str):
-                found.append(item)
-            else:
-                found.extend(shown_texts(item))
-    elif isinstance(value, list | tuple):
-        for item in value:
-            found.extend(shown_texts(item))
-    return found
 
 
 def buttons(payload: Mapping[str, Any]) -> list[dict[str, Any]]:

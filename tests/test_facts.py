@@ -286,7 +286,7 @@ def test_record_from_a_detail_call():
     assert (record.license, record.license_class) == ("apache-2.0", LicenseClass.PERMISSIVE)
     assert record.openness is Openness.WEIGHTS
     assert record.base_models == ["Qwen/Qwen3-235B-A22B-Instruct-2507"]
-    assert record.derivative_count == 4
+    assert sum(record.children.values()) == 4
     assert (record.downloads, record.likes, record.trending_score) == (1200, 45, 12.0)
     assert record.detailed is True and record.first_seen == T0
 

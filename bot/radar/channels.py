@@ -15,8 +15,6 @@ from bot.radar.digest import latest_period, parse_schedule_time
 from bot.radar.models import DigestSchedule, Filters, Mute, Subscription, utcnow
 from bot.store.base import Store
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
 
 def subscription_id(channel_id: str, filters: Filters) -> str:
     """Deterministic, short and typeable: the same filters in a channel give the same id."""

@@ -120,10 +120,6 @@ class ModelRecord(Record):
     def name(self) -> str:
         return self.id.split("/", 1)[-1]
 
-    @property
-    def derivative_count(self) -> int:
-        return sum(self.children.values())
-
 
 class Release(Record):
     """A notable release: one lab's family of repos first seen together (72 h window)."""

@@ -14,7 +14,6 @@ they are what tells versions and sizes apart; longer plain words may carry a typ
 from __future__ import annotations
 
 import bisect
-import gc
 import math
 import re
 import threading
@@ -176,6 +175,8 @@ class ModelIndex:
         self._records = records
         self._version = version
         self._lock = threading.Lock()
+        # Called after each rebuild; `serve` hands it `gc.freeze` (see `bot.serve`).
+        self.after_build: Callable[[], None] | None = None
         self._built_for: object = object()
         # Replaced as a whole, so a rebuild during a search never pairs one model's key
         # with another's words.
@@ -189,10 +190,8 @@ class ModelIndex:
             if version != self._built_for:
                 self._built = _Built.of(self._records())
                 self._built_for = version
-                # The index and the store it indexes live for long: out of the cyclic
-                # collector's generations, a full collection (which stops every thread)
-                # no longer walks their ~300k objects; refcounting still frees them.
-                gc.freeze()
+                if self.after_build is not None:
+                    self.after_build()
             return self._built
 
     def search(

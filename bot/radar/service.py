@@ -13,7 +13,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from bot.radar.facts import base_model_relations, is_packed, record_from_repo
 from bot.radar.filters import matches
@@ -95,9 +95,6 @@ class RadarService:
         self._hub_cache = _TTLCache()
 
     # ---------------------------------------------------------------- models
-
-    def get_model(self, repo_id: str) -> ModelRecord | None:
-        return self.store.models.get(repo_id.lower()) or self._hub_cache.get(repo_id.lower())
 
     def lookup_model(self, query: str, *, use_hub: bool = True) -> ModelLookup:
         """Best match wins: exact id, fuzzy over known models, then the Hub."""
@@ -236,19 +233,8 @@ class RadarService:
                     break
         return chosen
 
-    def releases_between(self, start: datetime, end: datetime) -> list[Release]:
-        return [r for r in self.store.releases.values() if start <= r.first_seen < end]
-
     def compare(self, queries: Sequence[str]) -> list[ModelLookup]:
         return [self.lookup_model(query) for query in queries]
-
-    def recent(self, days: int = 7) -> list[Release]:
-        now = self.clock()
-        return sorted(
-            self.releases_between(now - timedelta(days=days), now + timedelta(seconds=1)),
-            key=lambda r: r.first_seen,
-            reverse=True,
-        )
 
 
 def _looks_like_repo_id(text: str) -> bool:

@@ -153,10 +153,6 @@ class TinyDBStore(MemoryStore):
         self._closed = False
         with self.lock, _collector_paused():
             self._load()
-        # The loaded records live as long as the process: out of the collector's
-        # generations, no full collection (which stops every thread, acks included) walks
-        # them again. Refcounting still frees a record that is replaced.
-        gc.freeze()
 
     # -- public surface beyond MemoryStore ---------------------------------------------
 

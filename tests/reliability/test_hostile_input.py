@@ -37,7 +37,7 @@ from tests.doubles.slack_server import (
     find_broadcast_mentions,
     validate_message,
 )
-from tests.harness import FakeClock, RadarHarness
+from tests.harness import FakeClock, RadarHarness, shown_texts
 from tests.reliability.helpers import (
     GENERIC_FAILURE,
     LAB_ROTATION,
@@ -134,19 +134,6 @@ command_texts = st.one_of(
 
 _RAW_MARKUP = re.compile(r"<[@#!]|<https?://evil|<mailto:")
 _names = itertools.count()
-
-
-def shown_texts(payload: Any) -> Iterator[str]:
-    """Every `text` a person would read in a Slack payload."""
-    if isinstance(payload, dict):
-        for key, value in payload.items():
-            if key == "text" and isinstance(value, str):
-                yield value
-            else:
-                yield from shown_texts(value)
-    elif isinstance(payload, list):
-        for item in payload:
-            yield from shown_texts(item)
 
 
 def raw_markup(payload: Any) -> list[str]:

@@ -149,14 +149,6 @@ def _answer_radar(command: dict, radar: SlackRadar, respond: Respond, reply: Rep
         reply(**handler(parsed, command, radar), response_type="ephemeral")
 
 
-def answer_radar(command: dict, radar: SlackRadar) -> Payload:
-    """The whole `/radar` answer in the calling thread."""
-    parsed = _parse(command, radar)
-    if isinstance(parsed, dict):
-        return parsed
-    return HANDLERS[type(parsed)](parsed, command, radar)
-
-
 def _parse(command: dict, radar: SlackRadar) -> Any:
     """The parsed subcommand, or the usage error's reply."""
     try:
