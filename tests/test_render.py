@@ -837,3 +837,12 @@ def test_a_release_line_links_to_the_lead_model_the_details_button_opens() -> No
     sized = [model("Qwen/Qwen3-s", 1_000_000_000), model("Qwen/Qwen3-l", 2_000_000_000)]
     assert lead_member(sized) is sized[1]
     assert lead_member([]) is None
+
+
+def test_a_confirmation_goes_through_the_limits_like_every_payload() -> None:
+    """The listeners' confirmations (`ok_message`) were raw blocks, never cut to Slack's limits."""
+    removed = ", ".join(f"`s-{i:06d}`" for i in range(600))
+    payload = render.ok_message(f"Removed {removed}.", "x" * 5000)
+    assert_safe_message(payload)
+    assert len(payload["blocks"][0]["text"]["text"]) <= 3000
+    assert len(payload["text"]) <= render.MAX_FALLBACK_TEXT

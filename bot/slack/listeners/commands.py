@@ -28,6 +28,7 @@ from bot.slack.render import (
     help_message,
     labs_list,
     model_card,
+    ok_message,
     release_list,
     stats_message,
     subscriptions_list,
@@ -365,10 +366,7 @@ def _untrack(cmd: grammar.Untrack, command: dict, radar: SlackRadar) -> Payload:
 
 
 def _ok(text: str, hint: str | None = None) -> Payload:
-    blocks: list[dict] = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
-    if hint:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": hint}]})
-    return {"text": text, "blocks": blocks}
+    return ok_message(text, hint)  # through enforce_limits, like every payload
 
 
 # Subcommands that write the store (and may queue behind a poll's commit) or call Slack:
