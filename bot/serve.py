@@ -1,5 +1,7 @@
 """`python -m bot serve`: the Slack app with its scheduler, in HTTP or Socket Mode.
 
+Without any Slack setting `serve` watches the Hub in the terminal instead (`bot.watch`).
+
 HTTP mode serves Slack at `POST /slack/events` through uvicorn. Socket Mode (when
 SLACK_APP_TOKEN is set) needs no public URL; `/healthz` is served in both modes so a
 container orchestrator can watch the poller.

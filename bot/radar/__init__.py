@@ -1,0 +1,1 @@
+"""The domain: labs, facts, notability, releases, outbox, digest — no Slack, HTTP or TinyDB."""

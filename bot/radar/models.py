@@ -1,4 +1,4 @@
-"""The radar's vocabulary: plain pydantic records shared by every layer.
+"""The radar's records: plain pydantic types shared by every layer.
 
 These types know nothing of Slack, HTTP or TinyDB. Storage persists them with
 `model_dump(mode="json")` and reads them back with `model_validate`, so every field must

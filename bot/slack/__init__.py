@@ -1,0 +1,1 @@
+"""The Slack surface: Bolt app, listeners, views, delivery of alerts and digests."""

@@ -1,5 +1,6 @@
-"""Pacing Slack calls: one message a second per channel, Retry-After per method, and the
-scheduler that runs many channels' posts on a few worker threads without sleeping.
+"""Pacing Slack calls: one message a second per channel, and Retry-After per method.
+
+Also the scheduler that runs many channels' posts on a few worker threads without sleeping.
 
 Slack asks for at most one message a second in a channel, and a 429 answers for a method
 across the whole workspace. `Pacer` keeps both clocks; `run_paced` runs each channel's
