@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import uvicorn
+from pydantic import SecretStr
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -51,10 +52,15 @@ class _GracefulServer(uvicorn.Server):
 
 
 def missing_settings(settings: Settings) -> list[str]:
+    """The Slack settings `serve` still needs (an empty value counts as missing)."""
+
+    def unset(secret: SecretStr | None) -> bool:
+        return secret is None or not secret.get_secret_value().strip()
+
     missing = []
-    if settings.slack_bot_token is None:
+    if unset(settings.slack_bot_token):
         missing.append("SLACK_BOT_TOKEN")
-    if not settings.socket_mode and settings.slack_signing_secret is None:
+    if not settings.socket_mode and unset(settings.slack_signing_secret):
         missing.append("SLACK_SIGNING_SECRET")
     return missing
 

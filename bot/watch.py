@@ -30,12 +30,10 @@ CONNECT_SLACK = (
 
 
 def no_slack_settings(settings: Settings) -> bool:
-    """True when nothing of Slack is configured (a half-configured Slack is an error)."""
-    return (
-        settings.slack_bot_token is None
-        and settings.slack_signing_secret is None
-        and not settings.socket_mode
-    )
+    """True when nothing of Slack is configured, empty values included (`.env.example`
+    leaves them empty); a half-configured Slack is an error `serve` reports."""
+    secrets = (settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token)
+    return not any(secret is not None and secret.get_secret_value().strip() for secret in secrets)
 
 
 def watch(settings: Settings, out: TextIO, err: TextIO) -> int:

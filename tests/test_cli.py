@@ -569,3 +569,19 @@ def test_corrupt_database_exits_1_naming_the_file_and_leaves_it_alone(
     assert "Traceback" not in module.err
     assert db.read_bytes() == damaged
     assert sorted(path.name for path in tmp_path.iterdir()) == ["radar.json"]
+
+
+def test_serve_counts_empty_slack_values_as_unset(tmp_path: Path) -> None:
+    """`.env.example` leaves the tokens empty: that is "no Slack yet", not a broken Slack."""
+    from bot.serve import missing_settings
+    from bot.watch import no_slack_settings
+    from tests.harness import make_settings
+
+    empty = make_settings(
+        "http://127.0.0.1:9", None, tmp_path / "r.json",
+        slack_bot_token="", slack_signing_secret=" ", slack_app_token="",
+    )  # fmt: skip
+    assert no_slack_settings(empty)
+    half = make_settings("http://127.0.0.1:9", None, tmp_path / "r.json", slack_bot_token="xoxb-1")
+    assert not no_slack_settings(half)
+    assert missing_settings(half) == ["SLACK_SIGNING_SECRET"]
