@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     hub_concurrency: int = Field(default=8, ge=1, le=64)
     hub_timeout_seconds: float = Field(default=10.0, gt=0)
     hub_max_retries: int = Field(default=4, ge=0, le=10)
+    # Hub webhooks (push): the receiver is on when HF_WEBHOOK_SECRET is set
+    hf_webhook_secret: SecretStr | None = None
+    radar_public_url: str | None = Field(
+        default=None, description="https base URL the Hub can reach; webhooks POST to /hub/webhook"
+    )
+    reconcile_interval_seconds: int = Field(default=1800, ge=60)
+    webhook_labs_per_hook: int = Field(default=10, ge=1, le=200)
 
     # Radar
     radar_db_path: Path = Path("data/radar.json")
@@ -81,6 +88,12 @@ class Settings(BaseSettings):
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
 
+    @field_validator("radar_public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        value = (value or "").strip().rstrip("/")
+        return value or None
+
     @field_validator("model_command", "radar_command")
     @classmethod
     def _slash_command(cls, value: str) -> str:
@@ -92,6 +105,12 @@ class Settings(BaseSettings):
     @property
     def socket_mode(self) -> bool:
         return self.slack_app_token is not None and bool(self.slack_app_token.get_secret_value())
+
+    @property
+    def webhooks_enabled(self) -> bool:
+        """The `/hub/webhook` receiver runs only with a secret to check deliveries against."""
+        secret = self.hf_webhook_secret
+        return secret is not None and bool(secret.get_secret_value())
 
     @property
     def admin_ids(self) -> frozenset[str]:
