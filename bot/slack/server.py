@@ -14,6 +14,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from contextlib import asynccontextmanager, nullcontext
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from slack_bolt import App
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
@@ -26,6 +27,9 @@ from starlette.routing import Route
 from bot.radar.tracker import POLL_STATE
 from bot.slack.context import AckFirst
 from bot.store.base import Store
+
+if TYPE_CHECKING:
+    from bot.webhooks.receiver import HubWebhookReceiver
 
 REPLAY_WINDOW = 5 * 60
 MAX_BODY = 1_000_000
@@ -87,6 +91,7 @@ def build_asgi(
     on_startup: Callable[[], None] | None = None,
     on_shutdown: Callable[[], None] | None = None,
     gate: AckFirst | None = None,
+    hub_webhook: HubWebhookReceiver | None = None,
 ) -> Starlette:
     started_at = clock()
     guard = ReplayGuard()
@@ -111,9 +116,10 @@ def build_asgi(
         return to_starlette_response(bolt_response)
 
     async def healthz(request: Request) -> Response:
-        status, body = health(
-            store, poll_interval=poll_interval, started_at=started_at, now=clock()
-        )
+        interval = hub_webhook.health.interval() if hub_webhook is not None else poll_interval
+        status, body = health(store, poll_interval=interval, started_at=started_at, now=clock())
+        if hub_webhook is not None:  # push mode: the last delivery and the poll's pace
+            body["webhooks"] = hub_webhook.health.snapshot()
         return JSONResponse(body, status_code=status)
 
     @asynccontextmanager
@@ -126,10 +132,13 @@ def build_asgi(
             if on_shutdown is not None:
                 await run_in_threadpool(on_shutdown)
 
+    routes = [
+        Route("/slack/events", slack_events, methods=["POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+    ]
+    if hub_webhook is not None:  # HF_WEBHOOK_SECRET set; otherwise the path is a 404
+        routes.append(Route("/hub/webhook", hub_webhook.endpoint, methods=["POST"]))
     return Starlette(
-        routes=[
-            Route("/slack/events", slack_events, methods=["POST"]),
-            Route("/healthz", healthz, methods=["GET"]),
-        ],
+        routes=routes,
         lifespan=lifespan,
     )

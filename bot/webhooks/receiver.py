@@ -1,0 +1,354 @@
+"""`POST /hub/webhook`: the Hub tells us a model repo changed; the radar looks at it now.
+
+The request is only checked and queued (an answer within milliseconds; the Hub does not
+wait for our work and re-sends nothing). A worker thread then asks the tracker to judge the
+named repos exactly as a poll would (`Tracker.check_repos`), and delivers what that queued.
+
+- The Hub sends the secret verbatim in `X-Webhook-Secret` (no signature): it is compared
+  in constant time; missing → 401, wrong → 403. The body is read only after that, capped.
+- The Hub documents no delivery id, and its Activity tab replays payloads by hand: a payload
+  seen in the last `dedupe_seconds` is acknowledged and dropped.
+- Hints arriving close together are checked together (`batch_window`): a storm of 100
+  repo events costs one detail call per new repo, and the acks never wait for it.
+- A repo created empty is looked at again after each delay of `recheck_delays`, then left
+  to the poll; a content update on it triggers a look at once.
+- Nothing here is a fact: a lost hint is caught by the reconciliation poll (`PushHealth`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from bot.radar.models import utcnow
+from bot.radar.tracker import CheckReport, Tracker
+from bot.webhooks.payload import HubEvent, PayloadError, parse_event
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 64 * 1024  # a version-3 payload is about 1 KB
+SECRET_HEADER = "x-webhook-secret"
+RECHECK_DELAYS = (30.0, 60.0, 120.0, 300.0, 600.0, 1200.0)  # about 40 minutes in all
+CHECK_INTERVAL_SECONDS = 600  # how often the webhook list is asked whether ours are enabled
+
+
+class PushHealth:
+    """Which mode the radar is in, for the scheduler and `/healthz`.
+
+    Webhooks count as healthy while deliveries arrive (one in the last reconcile interval)
+    or the last check of the Hub's webhook list found ours enabled and covering every
+    tracked lab. Then the poll runs every `reconcile_interval` as a safety net; otherwise
+    every `poll_interval`, as without webhooks.
+    """
+
+    def __init__(
+        self,
+        *,
+        enabled: bool,
+        poll_interval: int,
+        reconcile_interval: int,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.enabled = enabled
+        self.poll_interval = poll_interval
+        self.reconcile_interval = max(poll_interval, reconcile_interval)
+        self.clock = clock
+        self.last_event_at: datetime | None = None
+        self.last_check_at: datetime | None = None
+        self.last_check_ok = False
+        self.last_check_note: str | None = None
+        self.events = 0
+        self._lock = threading.Lock()
+
+    def event_seen(self) -> None:
+        with self._lock:
+            self.last_event_at = self.clock()
+            self.events += 1
+
+    def list_checked(self, ok: bool, note: str | None = None) -> None:
+        with self._lock:
+            self.last_check_at = self.clock()
+            self.last_check_ok = ok
+            self.last_check_note = note
+
+    def mode(self) -> str:
+        """`webhooks` while deliveries can be trusted to arrive, else `polling`."""
+        if not self.enabled:
+            return "polling"
+        now = self.clock()
+        recent = timedelta(seconds=self.reconcile_interval)
+        with self._lock:
+            if self.last_event_at is not None and now - self.last_event_at <= recent:
+                return "webhooks"
+            checked = self.last_check_at is not None and now - self.last_check_at <= timedelta(
+                seconds=2 * CHECK_INTERVAL_SECONDS
+            )
+            return "webhooks" if checked and self.last_check_ok else "polling"
+
+    def interval(self) -> int:
+        """Seconds between polls in the current mode."""
+        return self.reconcile_interval if self.mode() == "webhooks" else self.poll_interval
+
+    def poll_due(self, last_poll_at: datetime | None) -> bool:
+        """True when a poll should run now (always when none ran since the start)."""
+        if last_poll_at is None:
+            return True
+        # A poll job fires every poll interval; a little slack keeps a reconcile poll from
+        # slipping by a whole interval when the job fires a moment early.
+        slack = timedelta(seconds=min(5, self.poll_interval / 2))
+        return self.clock() - last_poll_at + slack >= timedelta(seconds=self.interval())
+
+    def snapshot(self) -> dict[str, Any]:
+        def iso(moment: datetime | None) -> str | None:
+            return moment.isoformat() if moment is not None else None
+
+        mode = self.mode()
+        with self._lock:
+            return {
+                "mode": mode,
+                "enabled": self.enabled,
+                "last_event_at": iso(self.last_event_at),
+                "events_received": self.events,
+                "last_check_at": iso(self.last_check_at),
+                "last_check_ok": self.last_check_ok if self.last_check_at else None,
+                "last_check_note": self.last_check_note,
+                "poll_every_seconds": self.reconcile_interval
+                if mode == "webhooks"
+                else self.poll_interval,
+            }
+
+
+class HubWebhookReceiver:
+    """Checks, deduplicates and queues Hub deliveries; a worker thread acts on them."""
+
+    def __init__(
+        self,
+        secret: str,
+        tracker: Tracker,
+        *,
+        health: PushHealth,
+        after_check: Callable[[], object] | None = None,
+        batch_window: float = 0.25,
+        max_batch_wait: float = 1.0,
+        recheck_delays: Sequence[float] = RECHECK_DELAYS,
+        dedupe_seconds: float = 600.0,
+        max_body: int = MAX_BODY,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not secret:
+            raise ValueError("a webhook receiver needs a secret")
+        self._secret = secret.encode()
+        self.tracker = tracker
+        self.health = health
+        self.after_check = after_check
+        self.batch_window = batch_window
+        self.max_batch_wait = max_batch_wait
+        self.recheck_delays = tuple(recheck_delays)
+        self.dedupe_seconds = dedupe_seconds
+        self.max_body = max_body
+        self._monotonic = monotonic
+        self._cond = threading.Condition()
+        self._hints: dict[str, str] = {}  # lower id -> id, waiting for the worker
+        self._first_hint_at: float | None = None
+        self._last_hint_at = 0.0
+        self._moves: list[tuple[str, str]] = []
+        self._rechecks: dict[str, tuple[float, int, str]] = {}  # lower id -> (due, tries, id)
+        self._seen: OrderedDict[str, float] = OrderedDict()
+        self._stopping = False
+        self._busy = False
+        self._thread: threading.Thread | None = None
+        self.checks: list[CheckReport] = []  # the last few, for logs and tests
+        self.duplicates = 0
+
+    # ----------------------------------------------------------------- HTTP
+
+    async def endpoint(self, request: Request) -> Response:
+        """Starlette endpoint for `POST /hub/webhook`."""
+        given = request.headers.get(SECRET_HEADER)
+        if given is None:
+            return JSONResponse({"error": "missing X-Webhook-Secret"}, status_code=401)
+        if not hmac.compare_digest(given.encode("utf-8", "replace"), self._secret):
+            log.warning("refused a Hub webhook delivery: wrong X-Webhook-Secret")
+            return JSONResponse({"error": "wrong X-Webhook-Secret"}, status_code=403)
+        body = await _capped_body(request, self.max_body)
+        if body is None:
+            log.warning("refused a Hub webhook delivery over %d bytes", self.max_body)
+            return JSONResponse({"error": "payload too large"}, status_code=413)
+        status, answer = self.accept(body)
+        return JSONResponse(answer, status_code=status)
+
+    def accept(self, body: bytes) -> tuple[int, dict[str, str]]:
+        """Decode, deduplicate and queue one authenticated delivery; never raises."""
+        try:
+            data = json.loads(body)
+            event = parse_event(data)
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError and PayloadError
+            reason = str(exc) if isinstance(exc, PayloadError) else "body is not JSON"
+            log.warning("rejected a Hub webhook delivery (400): %s", reason)
+            return 400, {"error": reason}
+        self.health.event_seen()
+        fingerprint = hashlib.sha256(
+            json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
+        ).hexdigest()
+        if self._seen_before(fingerprint):
+            self.duplicates += 1
+            return 200, {"status": "duplicate"}
+        if event is None:
+            return 200, {"status": "ignored"}
+        self._queue(event)
+        return 200, {"status": "accepted"}
+
+    def _seen_before(self, fingerprint: str) -> bool:
+        now = self._monotonic()
+        with self._cond:
+            while self._seen and next(iter(self._seen.values())) < now - self.dedupe_seconds:
+                self._seen.popitem(last=False)
+            if fingerprint in self._seen:
+                return True
+            self._seen[fingerprint] = now
+            while len(self._seen) > 50_000:
+                self._seen.popitem(last=False)
+            return False
+
+    def _queue(self, event: HubEvent) -> None:
+        now = self._monotonic()
+        with self._cond:
+            key = event.repo_id.lower()
+            if event.kind == "deleted":
+                self._hints.pop(key, None)
+                self._rechecks.pop(key, None)
+                log.info("Hub webhook: %s was deleted", event.repo_id)
+                return
+            if event.kind == "moved" and event.new_id is not None:
+                self._rechecks.pop(key, None)
+                self._hints.pop(key, None)
+                self._moves.append((event.repo_id, event.new_id))
+            else:
+                self._hints.setdefault(key, event.repo_id)
+                if event.kind == "content":
+                    self._rechecks.pop(key, None)  # weights arrived: look now, not later
+            if self._first_hint_at is None:
+                self._first_hint_at = now
+            self._last_hint_at = now
+            self._cond.notify()
+
+    # --------------------------------------------------------------- worker
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="hub-webhooks", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def idle(self) -> bool:
+        """True when nothing is queued or being checked (re-checks may still be scheduled)."""
+        with self._cond:
+            return not self._hints and not self._moves and not self._busy
+
+    def waiting_rechecks(self) -> list[str]:
+        with self._cond:
+            return sorted(entry[2] for entry in self._rechecks.values())
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                batch, moves, tries = self._next_batch()
+                if batch is None:
+                    return
+                self._busy = True
+            try:
+                self._work(batch, moves, tries)
+            except Exception:
+                log.exception("handling Hub webhook hints failed; the next poll catches up")
+            finally:
+                with self._cond:
+                    self._busy = False
+
+    def _next_batch(self) -> tuple[dict[str, str] | None, list[tuple[str, str]], dict[str, int]]:
+        """Wait (holding the condition) until hints settled or re-checks are due."""
+        while not self._stopping:
+            now = self._monotonic()
+            if self._hints or self._moves:
+                quiet_at = self._last_hint_at + self.batch_window
+                cap_at = (self._first_hint_at or now) + self.max_batch_wait
+                ready_at = min(quiet_at, cap_at)
+                if now >= ready_at:
+                    return self._take(now)
+                self._cond.wait(ready_at - now)
+                continue
+            due = [entry[0] for entry in self._rechecks.values()]
+            if due and min(due) <= now:
+                return self._take(now)
+            self._cond.wait(min(due) - now if due else None)
+        return None, [], {}
+
+    def _take(self, now: float) -> tuple[dict[str, str], list[tuple[str, str]], dict[str, int]]:
+        batch, self._hints = dict(self._hints), {}
+        moves, self._moves = self._moves, []
+        tries: dict[str, int] = {}
+        for key, (due, attempt, repo_id) in list(self._rechecks.items()):
+            if key in batch:
+                tries[key] = attempt  # an event came first: this look counts as the retry
+                del self._rechecks[key]
+            elif due <= now:
+                batch[key] = repo_id
+                tries[key] = attempt
+                del self._rechecks[key]
+        self._first_hint_at = None
+        return batch, moves, tries
+
+    def _work(
+        self, batch: dict[str, str], moves: list[tuple[str, str]], tries: dict[str, int]
+    ) -> None:
+        for old_id, new_id in moves:
+            if not self.tracker.apply_move(old_id, new_id):
+                batch.setdefault(new_id.lower(), new_id)  # never seen: judge it as new
+        report = self.tracker.check_repos(list(batch.values()))
+        self.checks = [*self.checks[-19:], report]
+        again = {repo_id.lower(): repo_id for repo_id in [*report.waiting, *report.errors]}
+        now = self._monotonic()
+        with self._cond:
+            for key, repo_id in again.items():
+                attempt = tries.get(key, 0)
+                if attempt >= len(self.recheck_delays):
+                    log.info("%s still has no weights after %d looks; the poll takes over",
+                             repo_id, attempt)
+                    continue
+                self._rechecks[key] = (now + self.recheck_delays[attempt], attempt + 1, repo_id)
+        if report.events and self.after_check is not None:
+            self.after_check()
+
+
+async def _capped_body(request: Request, limit: int) -> bytes | None:
+    """The body, or None once it passes `limit` bytes (read no further than that)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
