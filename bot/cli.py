@@ -1,4 +1,5 @@
-"""Command line: `radar serve | poll | model | digest | labs | demo` (same as `python -m bot`).
+"""Command line: `radar serve | poll | model | digest | labs | webhooks | demo`
+(same as `python -m bot`).
 
 Every command but `demo` reads the same settings as the Slack app. Output is for people by
 default; `--json` prints the shapes scripts rely on (see `bot.textview`). Exit codes: 0 ok,
@@ -74,6 +75,14 @@ def build_parser() -> argparse.ArgumentParser:
     labs.add_argument("country", nargs="*", help="ISO code or name: CN, china, us, france …")
     labs.add_argument("--json", action="store_true", help="print a JSON list")
     sub.add_parser("demo", help="replay a bundled sample week offline: no tokens, no network")
+    webhooks = sub.add_parser(
+        "webhooks", help="keep Hub webhooks watching the tracked labs (alerts in seconds)"
+    )
+    webhooks.add_argument(
+        "action",
+        choices=("sync", "status"),
+        help="sync: create or update them (HF_TOKEN with write access); status: list them",
+    )
     return parser
 
 
@@ -155,6 +164,8 @@ def _run_core_command(
         if problem:
             print(problem, file=err)
             return EXIT_USAGE
+    if args.command == "webhooks":
+        return _webhooks(args.action, settings, out, err)
     if args.command == "model" and not " ".join(args.query).strip():
         print("radar: give a repo id or some words, e.g. `radar model qwen3 8b`", file=err)
         return EXIT_USAGE
@@ -298,6 +309,54 @@ def _labs(core: Core, country: str | None, as_json: bool, out: TextIO) -> int:
     return EXIT_OK
 
 
+# ------------------------------------------------------------------------- webhooks
+
+
+def _webhooks(action: str, settings: Settings, out: TextIO, err: TextIO) -> int:
+    """`radar webhooks sync|status`: the Hub's webhooks for this bot, lab by lab."""
+    from bot.hub.webhooks import WebhookAdminError
+    from bot.radar.labs import LabRegistry
+    from bot.store import open_store
+    from bot.webhooks.sync import admin_for, describe, receiver_url, status, sync_webhooks
+
+    try:
+        url = receiver_url(settings)
+        admin = admin_for(settings)
+    except WebhookAdminError as exc:
+        print(f"radar: {exc}", file=err)
+        return EXIT_USAGE
+    store = open_store(settings.radar_db_path)
+    try:
+        registry = LabRegistry.from_store(store)
+        with admin:
+            if action == "status":
+                ours, missing = status(admin, registry, url)
+            else:
+                secret = settings.hf_webhook_secret.get_secret_value()  # type: ignore[union-attr]
+                result = sync_webhooks(
+                    admin, registry, url, secret, settings.webhook_labs_per_hook
+                )
+                ours, missing = result.webhooks, []
+                print(
+                    f"Synced {len(ours)} webhooks to {url}: {len(result.created)} created, "
+                    f"{len(result.updated)} updated, {len(result.enabled)} re-enabled, "
+                    f"{len(result.deleted)} deleted.",
+                    file=out,
+                )
+    except WebhookAdminError as exc:
+        print(f"radar: {exc}", file=err)
+        return EXIT_ERROR
+    finally:
+        store.close()
+    if not ours:
+        print(f"No webhook points at {url}; `radar webhooks sync` creates them.", file=out)
+    for line in describe(ours, registry):
+        print(line, file=out)
+    if missing:
+        print(f"Not watched by an enabled webhook: {', '.join(missing)}", file=out)
+    return EXIT_ERROR if action == "status" and (missing or not ours) else EXIT_OK
+
+
 # ---------------------------------------------------------------------------- plumbing
 
 
@@ -316,5 +375,6 @@ def _secrets(settings: Settings) -> list[str]:
         settings.slack_signing_secret,
         settings.slack_app_token,
         settings.hf_token,
+        settings.hf_webhook_secret,
     ]
     return [v.get_secret_value() for v in values if v is not None]

@@ -25,6 +25,7 @@ from bot.radar.service import RadarService
 from bot.radar.tracker import Tracker
 from bot.store import open_store
 from bot.store.base import Store
+from bot.webhooks.receiver import PushHealth
 
 
 @dataclass
@@ -42,6 +43,7 @@ class Core:
     tracker: Tracker
     clock: Callable[[], datetime]
     stopping: threading.Event = field(default_factory=threading.Event)
+    push: PushHealth | None = None  # webhook health: which poll interval applies
 
     def stop(self) -> None:
         """Begin shutdown: the poll in progress skips requests it has not sent yet."""
@@ -110,4 +112,11 @@ def build_core(
         tracker=tracker,
         clock=clock,
         stopping=stopping,
+        push=PushHealth(
+            # Socket Mode installs have no public URL for the Hub to call: they keep polling.
+            enabled=settings.webhooks_enabled and not settings.socket_mode,
+            poll_interval=settings.poll_interval_seconds,
+            reconcile_interval=settings.reconcile_interval_seconds,
+            clock=clock,
+        ),
     )

@@ -13,9 +13,12 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from bot.hub.webhooks import WebhookAdminError
 from bot.runtime import Core
 from bot.slack.context import SlackRadar
 from bot.store import StoreError
+from bot.webhooks.receiver import CHECK_INTERVAL_SECONDS
+from bot.webhooks.sync import admin_for, receiver_url, status, webhooks_managed
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +39,31 @@ def _guarded(name: str, job: Callable[[], object]) -> Callable[[], None]:
     return run
 
 
-def poll_and_deliver(core: Core, radar: SlackRadar) -> None:
+class _PollPace:
+    """Skips poll runs while Hub webhooks are healthy, so the poll only reconciles every
+    RECONCILE_INTERVAL_SECONDS; the first run after a start always polls (hints that a
+    restart lost are caught then)."""
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+        self.last_poll_at: datetime | None = None
+
+    def due(self) -> bool:
+        push = self.core.push
+        if push is None or not push.enabled:
+            return True
+        return push.poll_due(self.last_poll_at)
+
+    def polled(self) -> None:
+        self.last_poll_at = self.core.clock()
+
+
+def poll_and_deliver(core: Core, radar: SlackRadar, pace: _PollPace | None = None) -> None:
     """One poll cycle, a periodic count refresh when due, then deliver what is queued."""
+    if pace is not None:
+        if not pace.due():
+            return
+        pace.polled()
     core.tracker.poll_cycle()
     refresh = timedelta(seconds=core.settings.refresh_interval_seconds)
     if core.tracker.refresh_due(refresh):
@@ -51,8 +77,9 @@ def build_scheduler(core: Core, radar: SlackRadar) -> BackgroundScheduler:
         timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60}
     )
     now = datetime.now(UTC)
+    pace = _PollPace(core)
     scheduler.add_job(
-        _guarded("poll", lambda: poll_and_deliver(core, radar)),
+        _guarded("poll", lambda: poll_and_deliver(core, radar, pace)),
         "interval",
         seconds=settings.poll_interval_seconds,
         next_run_time=now,
@@ -72,4 +99,46 @@ def build_scheduler(core: Core, radar: SlackRadar) -> BackgroundScheduler:
         next_run_time=now + timedelta(seconds=1),
         id="digests",
     )
+    if webhooks_managed(settings) and core.push is not None and core.push.enabled:
+        scheduler.add_job(
+            _guarded("webhook check", lambda: check_webhooks(core)),
+            "interval",
+            seconds=CHECK_INTERVAL_SECONDS,
+            next_run_time=now + timedelta(seconds=2),
+            id="webhook_check",
+        )
     return scheduler
+
+
+def check_webhooks(core: Core) -> None:
+    """Ask the Hub whether our webhooks are enabled and cover every tracked lab; the answer
+    sets the poll's pace (`PushHealth`). Failing to ask counts as unhealthy."""
+    if core.push is None:
+        return
+    try:
+        url = receiver_url(core.settings)
+        with admin_for(core.settings) as admin:
+            ours, missing = status(admin, core.registry, url)
+    except WebhookAdminError as exc:
+        core.push.list_checked(False, str(exc))
+        log.warning(
+            "webhook check failed, polling every %d s: %s", core.settings.poll_interval_seconds, exc
+        )
+        return
+    disabled = [hook.id for hook in ours if hook.disabled]
+    if disabled or missing or not ours:
+        note = (
+            f"disabled: {', '.join(disabled)}"
+            if disabled
+            else f"not watched: {', '.join(missing[:10])}"
+            if missing
+            else "no webhook points at this bot"
+        )
+        core.push.list_checked(False, note)
+        log.warning(
+            "Hub webhooks unhealthy (%s); polling every %d s",
+            note,
+            core.settings.poll_interval_seconds,
+        )
+    else:
+        core.push.list_checked(True, f"{len(ours)} webhooks enabled")

@@ -28,6 +28,7 @@ from bot.schedule import build_scheduler
 from bot.slack.app import build_slack
 from bot.slack.server import build_asgi
 from bot.store import StoreError, check_writable
+from bot.webhooks.receiver import build_receiver
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +113,8 @@ def serve(settings: Settings) -> int:
     except (SlackApiError, OSError) as exc:
         log.warning("auth.test failed (%s); carrying on, alerts wait in the outbox", exc)
     scheduler = build_scheduler(core, radar)
+    # Hub webhooks need a public URL, so Socket Mode installs keep polling.
+    hub_webhook = build_receiver(core, radar.deliverer.drain)
     socket_handler = None
     if settings.socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -129,6 +132,8 @@ def serve(settings: Settings) -> int:
             socket_handler.connect()
             log.info("Socket Mode connected")
         scheduler.start()
+        if hub_webhook is not None:
+            hub_webhook.start()
         log.info(
             "Open Model Radar serving on port %d (%s mode), polling every %d s",
             settings.port,
@@ -139,6 +144,8 @@ def serve(settings: Settings) -> int:
     def stop() -> None:
         log.info("shutting down: finishing the job in progress")
         core.stop()
+        if hub_webhook is not None:
+            hub_webhook.stop()
         scheduler.shutdown(wait=True)
         if socket_handler is not None:
             socket_handler.close()
@@ -156,6 +163,7 @@ def serve(settings: Settings) -> int:
         on_startup=start,
         on_shutdown=stop,
         gate=radar.ack_first,
+        hub_webhook=hub_webhook,
     )
     config = uvicorn.Config(
         asgi,

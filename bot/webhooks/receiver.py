@@ -26,7 +26,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -34,6 +34,9 @@ from starlette.responses import JSONResponse, Response
 from bot.radar.models import utcnow
 from bot.radar.tracker import CheckReport, Tracker
 from bot.webhooks.payload import HubEvent, PayloadError, parse_event
+
+if TYPE_CHECKING:
+    from bot.runtime import Core
 
 log = logging.getLogger(__name__)
 
@@ -331,8 +334,11 @@ class HubWebhookReceiver:
             for key, repo_id in again.items():
                 attempt = tries.get(key, 0)
                 if attempt >= len(self.recheck_delays):
-                    log.info("%s still has no weights after %d looks; the poll takes over",
-                             repo_id, attempt)
+                    log.info(
+                        "%s still has no weights after %d looks; the poll takes over",
+                        repo_id,
+                        attempt,
+                    )
                     continue
                 self._rechecks[key] = (now + self.recheck_delays[attempt], attempt + 1, repo_id)
         if report.events and self.after_check is not None:
@@ -352,3 +358,13 @@ async def _capped_body(request: Request, limit: int) -> bytes | None:
             return None
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def build_receiver(
+    core: Core, after_check: Callable[[], object] | None
+) -> HubWebhookReceiver | None:
+    """The receiver `serve` mounts at `/hub/webhook`; None when HF_WEBHOOK_SECRET is unset."""
+    if core.push is None or not core.push.enabled:
+        return None
+    secret = core.settings.hf_webhook_secret.get_secret_value()  # type: ignore[union-attr]
+    return HubWebhookReceiver(secret, core.tracker, health=core.push, after_check=after_check)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -23,6 +24,7 @@ from bot.radar.models import Lab
 log = logging.getLogger(__name__)
 
 RECEIVER_PATH = "/hub/webhook"
+_SYNC_LOCK = threading.Lock()  # two quick /radar track commands must not both create
 
 
 @dataclass
@@ -37,9 +39,7 @@ class SyncResult:
 def receiver_url(settings: Settings) -> str:
     """`RADAR_PUBLIC_URL` + `/hub/webhook`, or a `WebhookAdminError` saying what is wrong."""
     if not settings.webhooks_enabled:
-        raise WebhookAdminError(
-            "HF_WEBHOOK_SECRET is not set: the bot would refuse every delivery"
-        )
+        raise WebhookAdminError("HF_WEBHOOK_SECRET is not set: the bot would refuse every delivery")
     base = settings.radar_public_url
     if not base:
         raise WebhookAdminError(
@@ -141,9 +141,9 @@ def uncovered(webhooks: list[HubWebhook], registry: LabRegistry) -> list[str]:
     return [lab.namespace for lab in registry.labs() if lab.namespace.lower() not in watched]
 
 
-def status(admin: HubWebhookAdmin, registry: LabRegistry, url: str) -> tuple[
-    list[HubWebhook], list[str]
-]:
+def status(
+    admin: HubWebhookAdmin, registry: LabRegistry, url: str
+) -> tuple[list[HubWebhook], list[str]]:
     """Our webhooks as the Hub lists them, and the tracked labs none of them covers."""
     ours = _ours(admin.list(), url)
     return ours, uncovered(ours, registry)
@@ -171,11 +171,9 @@ def sync_quietly(settings: Settings, registry: LabRegistry) -> str | None:
     """`/radar track` and `untrack`: bring the webhooks in step; the problem, if any."""
     try:
         url = receiver_url(settings)
-        with admin_for(settings) as admin:
+        with _SYNC_LOCK, admin_for(settings) as admin:
             secret = settings.hf_webhook_secret.get_secret_value()  # type: ignore[union-attr]
-            result = sync_webhooks(
-                admin, registry, url, secret, settings.webhook_labs_per_hook
-            )
+            result = sync_webhooks(admin, registry, url, secret, settings.webhook_labs_per_hook)
     except WebhookAdminError as exc:
         log.warning("could not bring the Hub webhooks in step: %s", exc)
         return str(exc)

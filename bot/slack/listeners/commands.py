@@ -33,6 +33,7 @@ from bot.slack.render import (
     stats_message,
     subscriptions_list,
 )
+from bot.webhooks.sync import sync_quietly, webhooks_managed
 
 log = logging.getLogger(__name__)
 
@@ -348,7 +349,7 @@ def _track(cmd: grammar.Track, command: dict, radar: SlackRadar) -> Payload:
     return _ok(
         f"Now tracking `{escape(lab.namespace)}` ({escape(lab.country or '?')}, "
         f"{lab.region.value}). Its existing models are recorded quietly on the next poll; "
-        "new releases after that are announced."
+        "new releases after that are announced." + _webhooks_follow(radar)
     )
 
 
@@ -361,8 +362,17 @@ def _untrack(cmd: grammar.Untrack, command: dict, radar: SlackRadar) -> Payload:
         if removed:
             core.store.commit()
     if removed:
-        return _ok(f"Stopped tracking `{escape(cmd.namespace)}`.")
+        return _ok(f"Stopped tracking `{escape(cmd.namespace)}`." + _webhooks_follow(radar))
     return error_message(f"`{cmd.namespace}` is not a tracked lab.")
+
+
+def _webhooks_follow(radar: SlackRadar) -> str:
+    """Bring the Hub webhooks in step with the tracked labs, off the answer's thread."""
+    settings = radar.settings
+    if not webhooks_managed(settings):
+        return ""
+    radar.waiting.submit(sync_quietly, settings, radar.core.registry)
+    return " The Hub webhooks follow in a moment."
 
 
 def _ok(text: str, hint: str | None = None) -> Payload:
