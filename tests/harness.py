@@ -28,6 +28,7 @@ from bot.slack.app import build_slack
 from bot.slack.context import SlackRadar
 from bot.slack.server import build_asgi
 from bot.store import open_store
+from bot.webhooks.receiver import build_receiver
 from tests.doubles.signing import (
     action_body,
     event_body,
@@ -117,12 +118,15 @@ class RadarHarness:
         freeze_long_lived(self.core)  # as `serve` does
         self.app, self.radar = build_slack(self.core)
         self.radar.deliverer.sleep = lambda _s: None  # pacing is asserted in its own test
+        # `POST /hub/webhook` when HF_WEBHOOK_SECRET is among the overrides, as in `serve`.
+        self.hub_webhook = build_receiver(self.core, self.radar.deliverer.drain)
         self.asgi = build_asgi(
             self.app,
             self.core.store,
             poll_interval=self.settings.poll_interval_seconds,
             clock=self.clock,
             gate=self.radar.ack_first,
+            hub_webhook=self.hub_webhook,
         )
         self.url = f"http://127.0.0.1:{self.settings.port}"
         self._server = uvicorn.Server(
@@ -141,6 +145,8 @@ class RadarHarness:
     # -------------------------------------------------------------- lifecycle
 
     def start(self) -> RadarHarness:
+        if self.hub_webhook is not None:
+            self.hub_webhook.start()
         self._thread.start()
         deadline = time.monotonic() + 10
         while not self._server.started:
@@ -153,6 +159,8 @@ class RadarHarness:
         self._server.should_exit = True
         self._thread.join(timeout=10)
         self._socket.close()
+        if self.hub_webhook is not None:
+            self.hub_webhook.stop()
         self.core.close()
 
     def __enter__(self) -> RadarHarness:

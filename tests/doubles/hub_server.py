@@ -26,6 +26,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, NamedTuple
 from urllib.parse import parse_qs, parse_qsl, unquote, urlencode, urlsplit
 
+from tests.doubles.hub_webhooks import HubWebhooks
+
 EXPANDABLE = frozenset(
     {
         "author",
@@ -148,6 +150,8 @@ class HubStandIn:
         self.request_headers: list[dict[str, str]] = []
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        # Webhooks: the management API and deliveries on repo changes (hub_webhooks.py).
+        self.webhooks = HubWebhooks(latency=latency)
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -206,7 +210,10 @@ class HubStandIn:
         if "createdAt" in record:
             record.setdefault("lastModified", record["createdAt"])
         with self._lock:
+            new = self.get(repo_id) is None
             self.models[repo_id] = record
+        if new:
+            self.webhooks.repo_event(record, "repo", "create")
         return record
 
     def add_many(self, models: Iterable[dict[str, Any]]) -> None:
@@ -230,9 +237,42 @@ class HubStandIn:
         with self._lock:
             record = self._existing(repo_id)
             del self.models[record["id"]]
+        self.webhooks.repo_event(record, "repo", "delete")
 
     def set_private(self, repo_id: str, private: bool) -> None:
+        was_private = bool(self._existing(repo_id).get("private"))
         self.update(repo_id, private=private)
+        if was_private != private:
+            record = self._existing(repo_id)
+            self.webhooks.repo_event(
+                record, "repo.config", "update", updatedConfig={"private": private}
+            )
+
+    def push(self, repo_id: str, **fields: Any) -> None:
+        """A commit: new files (weights, a card) change these fields; webhooks hear of it."""
+        with self._lock:
+            record = self._existing(repo_id)
+            old_sha = record.get("sha")
+            new_sha = hashlib.sha1(f"{old_sha}{sorted(fields.items())}".encode()).hexdigest()
+            record.update(fields, sha=new_sha)
+        self.webhooks.repo_event(
+            record,
+            "repo.content",
+            "update",
+            updatedRefs=[{"ref": "refs/heads/main", "oldSha": old_sha, "newSha": new_sha}],
+        )
+
+    def move(self, old_id: str, new_id: str) -> None:
+        """A rename or transfer: the repo answers under its new id only."""
+        with self._lock:
+            record = self._existing(old_id)
+            del self.models[record["id"]]
+            moved = {**record, "id": new_id, "modelId": new_id, "author": new_id.split("/")[0]}
+            self.models[new_id] = moved
+        owner = hashlib.sha1(new_id.split("/")[0].encode()).hexdigest()[:24]
+        self.webhooks.repo_event(
+            record, "repo", "move", movedTo={"name": new_id, "owner": {"id": owner}}
+        )
 
     def _existing(self, repo_id: str) -> dict[str, Any]:
         record = self.get(repo_id)
@@ -536,7 +576,32 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: tests read `standin.requests` instead of stderr."""
 
+    def _webhook_api(self, method: str) -> None:
+        """The management API (`/api/settings/webhooks…`), served by `HubWebhooks`."""
+        split = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        headers = {k: v for k, v in self.headers.items()}
+        self.standin._record(method, split.path, parse_qs(split.query), headers)
+        if split.path.startswith("/api/settings/webhooks"):
+            status, payload = self.standin.webhooks.handle(method, split.path, headers, body)
+        else:
+            status, payload = 404, {"error": "Sorry, we can't find the page you are looking for."}
+        self._send(status, payload, {})
+
+    def do_POST(self) -> None:
+        self._webhook_api("POST")
+
+    def do_PUT(self) -> None:
+        self._webhook_api("PUT")
+
+    def do_DELETE(self) -> None:
+        self._webhook_api("DELETE")
+
     def do_GET(self) -> None:
+        if self.path.startswith("/api/settings/webhooks"):
+            self._webhook_api("GET")
+            return
         standin = self.standin
         split = urlsplit(self.path)
         pairs = parse_qsl(split.query, keep_blank_values=True)
