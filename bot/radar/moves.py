@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from bot.radar.releases import release_title
 from bot.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,9 @@ def follow_move(store: Store, old_id: str, new_id: str) -> bool:
                 if member not in renamed:
                     renamed.append(member)
             if renamed != release.members:
-                store.releases.put(release.model_copy(update={"members": renamed}))
+                title = release_title(release.lab_name, renamed)
+                store.releases.put(
+                    release.model_copy(update={"members": renamed, "title": title})
+                )
         log.info("followed the rename of %s to %s", old_id, new_id)
         return True

@@ -117,7 +117,7 @@ class HubWebhooks:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self._lock:
-                if self._queue.empty() and self._in_flight == 0:
+                if self._in_flight == 0:
                     return True
             time.sleep(0.01)
         return False
@@ -150,6 +150,7 @@ class HubWebhooks:
                     self._repeat -= 1
                     copies = 2
                 for _ in range(copies):
+                    self._in_flight += 1  # queued or being sent, until attempted
                     self._queue.put((delivery, hook.secret))
             if targets:
                 self._ensure_sender()
@@ -189,8 +190,6 @@ class HubWebhooks:
                 delivery, secret = self._queue.get(timeout=5)
             except queue.Empty:
                 return
-            with self._lock:
-                self._in_flight += 1
             try:
                 self._post(delivery, secret)
             finally:
