@@ -2,7 +2,7 @@
 print exactly one JSON line with its figures and targets.
 
 Nothing is timed here (quick sizes measure nothing worth comparing); what is checked is
-that each benchmark drove the real bot end to end and reported what it measured. The four
+that each benchmark drove the real bot end to end and reported what it measured. The five
 run side by side, so the whole file takes about as long as the slowest one.
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCHMARKS = ("ack_latency", "poll_cycle", "store_scale", "fanout")
+BENCHMARKS = ("ack_latency", "poll_cycle", "store_scale", "fanout", "detection_latency")
 TOP_LEVEL_KEYS = {"bench", "quick", "figures", "targets", "machine"}
 
 
