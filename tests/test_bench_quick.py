@@ -24,7 +24,7 @@ TOP_LEVEL_KEYS = {"bench", "quick", "figures", "targets", "machine"}
 
 @pytest.fixture(scope="module")
 def runs() -> dict[str, subprocess.CompletedProcess[str]]:
-    """Start all four quick runs at once (via BENCH_QUICK=1, CI's switch), then collect."""
+    """Start all quick runs at once (via BENCH_QUICK=1, CI's switch), then collect."""
     env = {**os.environ, "BENCH_QUICK": "1"}
     started = {
         name: subprocess.Popen(
