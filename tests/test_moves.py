@@ -3,6 +3,7 @@ webhook watches as labs come and go (`bot.webhooks.sync.plan`)."""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
 from bot.hub.webhooks import HubWebhook
@@ -69,7 +70,7 @@ def test_labs_keep_their_webhook_when_others_are_added_or_removed() -> None:
     registry = LabRegistry.builtin()
     labs = registry.labs()
     first = plan([], labs, 10)
-    assert len(first) == 7 and all(hook is None for hook, _ in first)
+    assert len(first) == math.ceil(len(labs) / 10) and all(hook is None for hook, _ in first)
     hooks = [
         HubWebhook(
             id=f"h{i}", url="u", watched=[{"type": "org", "name": lab.namespace} for lab in group]
