@@ -128,11 +128,11 @@ def check_webhooks(core: Core) -> None:
     disabled = [hook.id for hook in ours if hook.disabled]
     if disabled or missing or not ours:
         note = (
-            f"disabled: {', '.join(disabled)}"
+            "no webhook points at this bot"
+            if not ours
+            else f"disabled: {', '.join(disabled)}"
             if disabled
             else f"not watched: {', '.join(missing[:10])}"
-            if missing
-            else "no webhook points at this bot"
         )
         core.push.list_checked(False, note)
         log.warning(

@@ -253,3 +253,48 @@ def test_each_event_kind_becomes_its_hint() -> None:
 def test_unknown_shapes_are_payload_errors(body: object) -> None:
     with pytest.raises(PayloadError):
         parse_event(body)
+
+
+# --------------------------------------------------------- the periodic webhook check
+
+
+def test_the_periodic_check_sets_the_poll_pace_from_the_hubs_webhook_list(
+    hub: HubStandIn, tmp_path: Path
+) -> None:
+    from bot.runtime import build_core
+    from bot.schedule import check_webhooks
+    from bot.webhooks.sync import admin_for, sync_webhooks
+
+    hub.webhooks.tokens = {WRITE: "write"}
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        hf_endpoint=hub.url,
+        radar_db_path=tmp_path / "radar.json",
+        hf_token=WRITE,
+        hf_webhook_secret=SECRET,
+        radar_public_url=PUBLIC,
+    )
+    core = build_core(settings)
+    try:
+        assert core.push is not None and core.push.mode() == "polling"
+        check_webhooks(core)
+        assert core.push.mode() == "polling"
+        assert core.push.snapshot()["last_check_note"] == "no webhook points at this bot"
+        with admin_for(settings) as admin:
+            sync_webhooks(admin, core.registry, f"{PUBLIC}/hub/webhook", SECRET, 10)
+        check_webhooks(core)
+        assert core.push.mode() == "webhooks"
+        assert core.push.interval() == settings.reconcile_interval_seconds
+
+        hub.webhooks.set_disabled(next(iter(hub.webhooks.hooks)))
+        check_webhooks(core)
+        assert core.push.mode() == "polling"
+        assert core.push.interval() == settings.poll_interval_seconds
+        assert core.push.snapshot()["last_check_note"].startswith("disabled: ")
+
+        hub.webhooks.tokens = {"another": "write"}  # ours was revoked
+        check_webhooks(core)
+        assert core.push.mode() == "polling"
+        assert "401" in core.push.snapshot()["last_check_note"]
+    finally:
+        core.close()
