@@ -17,6 +17,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 import pytest
@@ -27,6 +28,7 @@ from tests.doubles import hub_fixtures as fx
 from tests.doubles.hub_server import HubStandIn
 from tests.doubles.slack_server import SlackStandIn
 from tests.harness import RadarHarness, radar_command, shown_text
+from tests.slack_fixtures import ACK_LIMIT_SECONDS
 
 pytestmark = pytest.mark.e2e
 
@@ -327,6 +329,14 @@ def test_a_storm_of_100_derivative_events_costs_one_detail_call_each_and_no_slow
     repos = [r for r in repos if r["id"] != base]
     repos.append(launch(bot, "Qwen/Qwen9-72B-Instruct-MLX", 72))
     assert len(repos) == 50
+    def ack(name: str) -> float:
+        status, _body, elapsed = bot.command(
+            "/radar", "help", response_url=slack.response_url_for(name)
+        )
+        assert status == 200
+        return elapsed
+
+    quiet = [ack(f"quiet-{i}") for i in range(5)]
     acks: list[float] = []
     hub.webhooks.repeat_next(10)
 
@@ -340,12 +350,7 @@ def test_a_storm_of_100_derivative_events_costs_one_detail_call_each_and_no_slow
     sender = threading.Thread(target=storm)
     sender.start()
     while sender.is_alive():
-        name = f"storm-{len(acks)}"
-        status, _body, elapsed = bot.command(
-            "/radar", "help", response_url=slack.response_url_for(name)
-        )
-        assert status == 200
-        acks.append(elapsed)
+        acks.append(ack(f"storm-{len(acks)}"))
         time.sleep(0.3)
     sender.join()
     settle(hub, bot)
@@ -355,7 +360,10 @@ def test_a_storm_of_100_derivative_events_costs_one_detail_call_each_and_no_slow
     for repo in repos:
         assert detail_calls(hub, repo["id"]) == 1, repo["id"]
     assert len(acks) >= 10
-    assert max(acks) < 1.0, f"acks during the storm: {sorted(acks)[-3:]}"
+    # Generous bounds (timing belongs to bench/): every ack within the suite's usual
+    # figure, Slack's 3 s, and the typical ack no slower than a few times a quiet one.
+    assert max(acks) < ACK_LIMIT_SECONDS, f"acks during the storm: {sorted(acks)[-3:]}"
+    assert median(acks) < max(0.5, 4 * median(quiet)), (median(quiet), median(acks))
     assert len(alerts(slack)) == 1, "the lab's builds join the launch's one alert"
     store = bot.core.store
     assert all(store.models.get(r["id"].lower()) is not None for r in repos)
