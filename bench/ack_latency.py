@@ -95,7 +95,9 @@ def host_baseline(*, slack_url: str) -> Hosted:
     app.command("/model")(only_ack)
     app.command("/radar")(only_ack)
     clock = FakeClock()
-    asgi = build_asgi(app, MemoryStore(), poll_interval=60, clock=clock)
+    asgi = build_asgi(
+        app, MemoryStore(), poll_interval=60, clock=clock, signing_secret=SIGNING_SECRET
+    )
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(asgi, host="127.0.0.1", port=port, log_level="warning", lifespan="on")

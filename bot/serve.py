@@ -160,6 +160,11 @@ def serve(settings: Settings) -> int:
         core.store,
         poll_interval=settings.poll_interval_seconds,
         clock=core.clock,
+        signing_secret=(
+            settings.slack_signing_secret.get_secret_value()
+            if settings.slack_signing_secret
+            else None
+        ),
         on_startup=start,
         on_shutdown=stop,
         gate=radar.ack_first,

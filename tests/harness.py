@@ -125,6 +125,11 @@ class RadarHarness:
             self.core.store,
             poll_interval=self.settings.poll_interval_seconds,
             clock=self.clock,
+            signing_secret=(
+                self.settings.slack_signing_secret.get_secret_value()
+                if self.settings.slack_signing_secret
+                else None
+            ),
             gate=self.radar.ack_first,
             hub_webhook=self.hub_webhook,
         )

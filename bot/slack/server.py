@@ -1,23 +1,36 @@
 """The HTTP front door: Slack requests at `POST /slack/events`, health at `GET /healthz`.
 
-Bolt's own Starlette adapter runs `app.dispatch` on the event loop, which would make every
-request wait for the one before it; here dispatch runs on a worker thread, so acks stay
-fast under concurrency. Bolt verifies each signature (HMAC, 5-minute window); on top of
-that a signature already used is refused, so a captured request cannot be replayed.
+Bolt's own Starlette adapter reads the whole body and lets Bolt parse it before the
+signature is checked, so an unsigned 64 MB body, or one that does not parse, cost memory,
+CPU and a traceback before its 401. Here each request goes through, in order:
+
+1. limits before reading: a declared length over `MAX_BODY` is refused at once (413), as
+   is a request without plausible signature headers (401); the body is then read with a
+   running cap and a deadline (`bot.request_body.read_capped`: 413, 408);
+2. the HMAC over the raw bytes (401), then the replay guard, which records the signature
+   in the same step as it checks it, before any handler runs (401 for a second copy);
+3. decoding and a check of the payload's shape (400, one log line, no traceback);
+4. Bolt, on a worker thread (the event loop stays free for other acks). A payload type
+   the bot has no listener for is acknowledged (200) and logged at debug, and a handler
+   that fails still answers 200, with an apology where Slack shows the ack's text.
+
+Only signed requests count as in flight for `AckFirst`, from the moment their body is in:
+a body held open, or a flood of unsigned junk, holds no answer back.
 """
 
 from __future__ import annotations
 
+import heapq
+import logging
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from contextlib import asynccontextmanager, nullcontext
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from slack_bolt import App
-from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.adapter.starlette.handler import to_starlette_response
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -25,39 +38,72 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.radar.tracker import POLL_STATE
+from bot.request_body import MAX_BODY, BodyBudget, BodyRefused, declared_length, read_capped
+from bot.slack import inbound
 from bot.slack.context import AckFirst
 from bot.store.base import Store
 
 if TYPE_CHECKING:
     from bot.webhooks.receiver import HubWebhookReceiver
 
-REPLAY_WINDOW = 5 * 60
-MAX_BODY = 1_000_000
+log = logging.getLogger(__name__)
+
+REPLAY_WINDOW = inbound.TOLERANCE
+# Signatures remembered at most; Slack sends far fewer in a replay window (Events API:
+# 30,000 an hour per workspace), and only correctly signed requests are ever recorded.
+MAX_REMEMBERED = 100_000
+APOLOGY = (
+    "Sorry, something went wrong on my side with that request. "
+    "Try again in a minute; the problem has been logged."
+)
 
 
 class ReplayGuard:
-    """Remembers signatures seen in the last five minutes (Slack's own tolerance)."""
+    """Each signature is accepted once, until its timestamp's window has passed.
 
-    def __init__(self, window: float = REPLAY_WINDOW, clock: Callable[[], float] = time.time):
+    Slack accepts a request until its timestamp + 5 minutes, so a signature is remembered
+    until then (not for 5 minutes after it arrived: a request stamped 4 minutes ahead
+    would otherwise be accepted again). `claim` checks and records in one step, so of ten
+    identical requests arriving together exactly one is let through.
+    """
+
+    def __init__(
+        self,
+        window: float = REPLAY_WINDOW,
+        clock: Callable[[], float] = time.time,
+        max_entries: int = MAX_REMEMBERED,
+    ) -> None:
         self.window = window
         self.clock = clock
-        self._seen: OrderedDict[str, float] = OrderedDict()
+        self.max_entries = max_entries
+        self._expiry: dict[str, float] = {}
+        self._queue: list[tuple[float, str]] = []  # (expiry, signature), soonest first
         self._lock = threading.Lock()
 
-    def seen(self, signature: str) -> bool:
+    def claim(self, signature: str, timestamp: float) -> bool:
+        """True the first time `signature` is presented within its window, else False."""
         with self._lock:
-            self._expire()
-            return signature in self._seen
+            self._expire(self.clock())
+            if signature in self._expiry:
+                return False
+            if len(self._expiry) >= self.max_entries:
+                # Full of live signatures (a flood of genuinely signed requests): forget
+                # the one closest to the end of its window, the least useful to replay.
+                _, oldest = heapq.heappop(self._queue)
+                self._expiry.pop(oldest, None)
+            expires = float(timestamp) + self.window
+            self._expiry[signature] = expires
+            heapq.heappush(self._queue, (expires, signature))
+            return True
 
-    def remember(self, signature: str) -> None:
+    def __len__(self) -> int:
         with self._lock:
-            self._seen[signature] = self.clock()
-            self._expire()
+            return len(self._expiry)
 
-    def _expire(self) -> None:
-        cutoff = self.clock() - self.window
-        while self._seen and next(iter(self._seen.values())) < cutoff:
-            self._seen.popitem(last=False)
+    def _expire(self, now: float) -> None:
+        while self._queue and self._queue[0][0] < now:
+            _, signature = heapq.heappop(self._queue)
+            self._expiry.pop(signature, None)
 
 
 def health(
@@ -88,31 +134,81 @@ def build_asgi(
     *,
     poll_interval: int,
     clock: Callable[[], datetime],
+    signing_secret: str | None,
     on_startup: Callable[[], None] | None = None,
     on_shutdown: Callable[[], None] | None = None,
     gate: AckFirst | None = None,
     hub_webhook: HubWebhookReceiver | None = None,
+    guard: ReplayGuard | None = None,
 ) -> Starlette:
+    """The ASGI app. Without `signing_secret` (Socket Mode) every Slack POST gets 401."""
     started_at = clock()
-    guard = ReplayGuard()
+    guard = guard if guard is not None else ReplayGuard()
+    budget = BodyBudget()
+    secret = signing_secret.encode("utf-8") if signing_secret else None
     # Requests in flight hold answers back (`gate`); Socket Mode and bare apps have none.
     in_flight = gate.acking if gate is not None else nullcontext
 
     async def slack_events(request: Request) -> Response:
-        with in_flight():  # answers wait for a quiet moment (bot.slack.context.AckFirst)
-            return await _slack_events(request)
-
-    async def _slack_events(request: Request) -> Response:
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            return JSONResponse({"error": "request too large"}, status_code=413)
         signature = request.headers.get("x-slack-signature", "")
         timestamp = request.headers.get("x-slack-request-timestamp", "")
-        if (signature and guard.seen(signature)) or (timestamp and not timestamp.isdigit()):
-            return JSONResponse({"error": "invalid request"}, status_code=401)
-        bolt_response = await run_in_threadpool(app.dispatch, to_bolt_request(request, body))
-        if signature and bolt_response.status != 401:
-            guard.remember(signature)
+        try:
+            if (declared_length(request) or 0) > MAX_BODY:
+                raise BodyRefused(413, "request too large")
+            problem = inbound.header_problem(signature, timestamp, time.time())
+            if problem is None and secret is None:
+                problem = "no signing secret configured"
+            if problem is not None:
+                log.debug("refused a request to /slack/events: %s (401)", problem)
+                return _unauthorized()
+            body = await read_capped(request, budget=budget)
+        except BodyRefused as refused:
+            log.info("refused a request to /slack/events: %s (%d)", refused, refused.status)
+            return refused.response()
+        assert secret is not None
+        if len(body) > 64_000:  # hashlib lets go of the GIL for big inputs: off the loop
+            valid = await run_in_threadpool(
+                inbound.signature_matches, secret, timestamp, body, signature
+            )
+        else:
+            valid = inbound.signature_matches(secret, timestamp, body, signature)
+        if not valid:
+            log.debug("refused a request to /slack/events: bad signature (401)")
+            return _unauthorized()
+        if not guard.claim(signature, int(timestamp)):
+            log.info("refused a replayed Slack request (401)")
+            return _unauthorized()
+        with in_flight():  # answers wait for a quiet moment (bot.slack.context.AckFirst)
+            return await _dispatch(request, body)
+
+    async def _dispatch(request: Request, body: bytes) -> Response:
+        try:
+            text, payload = inbound.decode(body, request.headers.get("content-type"))
+            problem = inbound.shape_problem(payload)
+            if problem is not None:
+                raise inbound.Malformed(problem)
+            what = inbound.kind(payload)
+            if what not in inbound.HANDLED:
+                log.debug("acknowledged a %r payload the bot does not handle", what or "untyped")
+                return Response(status_code=200)
+            bolt_request = BoltRequest(
+                body=text,
+                query=request.url.query,
+                headers={key: value for key, value in request.headers.items()},
+            )
+        except Exception as exc:  # Malformed, or anything Bolt trips on in the payload
+            log.warning("refused a signed Slack request: %s (400)", _short(exc))
+            return JSONResponse({"error": "malformed request"}, status_code=400)
+        try:
+            bolt_response: BoltResponse = await run_in_threadpool(app.dispatch, bolt_request)
+        except Exception:
+            log.exception("a Slack request failed outside its listener")
+            return _apology(what)
+        if bolt_response.status == 404:
+            log.debug("acknowledged a %r request no listener handles", what)
+            return Response(status_code=200)
+        if bolt_response.status >= 500:  # the listener's error handler has logged it
+            return _apology(what)
         return to_starlette_response(bolt_response)
 
     async def healthz(request: Request) -> Response:
@@ -142,3 +238,22 @@ def build_asgi(
         routes=routes,
         lifespan=lifespan,
     )
+
+
+def _unauthorized() -> Response:
+    return JSONResponse({"error": "invalid request"}, status_code=401)
+
+
+def _apology(kind: str) -> Response:
+    """200 whatever broke: Slack retries other answers. A slash command's ack text is
+    shown to the user, so it carries the apology; other acks are not shown anywhere."""
+    if kind == "command":
+        return JSONResponse({"response_type": "ephemeral", "text": APOLOGY})
+    return Response(status_code=200)
+
+
+def _short(exc: Exception) -> str:
+    """One line about `exc`, never a payload: an exception's text may quote the body."""
+    if isinstance(exc, inbound.Malformed):
+        return str(exc)
+    return f"{type(exc).__name__} while reading the payload"
