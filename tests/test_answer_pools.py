@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from bot.slack.context import ANSWER_PATIENCE, WAITING_THREADS, AckFirst
+from bot.slack.context import ANSWER_PATIENCE, HUB_THREADS, AckFirst
 from tests.doubles import hub_fixtures as fx
 from tests.doubles.signing import FORM, slash_command_body
 from tests.slack_fixtures import (
@@ -76,7 +76,7 @@ def answered_within(world: SlackWorld, name: str, sent_at: float, limit: float) 
 def test_local_answers_do_not_queue_behind_slow_hub_lookups(world: SlackWorld) -> None:
     """More Hub lookups in flight than answer threads: a known model and the latest
     releases are still answered at once, and every Hub answer arrives in the end."""
-    slow = [f"slowlab/Slow-Model-{i}B" for i in range(1, WAITING_THREADS + 5)]
+    slow = [f"slowlab/Slow-Model-{i}B" for i in range(1, HUB_THREADS + 5)]
     for repo_id in slow:
         world.hub.add(fx.model_json(repo_id, created_at=world.bot.clock.now, params=fx.B))
     world.hub.latency = HUB_LATENCY

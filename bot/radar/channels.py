@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.radar.digest import latest_period, parse_schedule_time
-from bot.radar.models import DigestSchedule, Filters, Mute, Subscription, utcnow
+from bot.radar.models import DigestSchedule, Filters, Mute, StateEntry, Subscription, utcnow
 from bot.store.base import Store
+
+# `digest now` posts publicly and anyone in the channel may run it: once per this long.
+DIGEST_NOW_EVERY = timedelta(minutes=10)
+DIGEST_NOW_STATE = "digest_now"
 
 
 def subscription_id(channel_id: str, filters: Filters) -> str:
@@ -182,6 +186,41 @@ class ChannelSettings:
             )
             self.store.digests.put(current.model_copy(update={"last_sent_period": period}))
             self.store.commit()
+
+    def claim_digest_now(
+        self, channel_id: str, now: datetime, every: timedelta = DIGEST_NOW_EVERY
+    ) -> datetime | None:
+        """Record an on-demand digest for the channel and return None, or, when one ran
+        less than `every` ago, change nothing and return when the next may run.
+
+        Check and record happen under the store's lock in one step, so of ten identical
+        requests at once exactly one gets None; the record is committed, so a restart
+        does not reopen the window.
+        """
+        with self.store.lock:
+            entry = self.store.state.get(DIGEST_NOW_STATE)
+            runs = {
+                channel: at
+                for channel, at in (entry.value if entry else {}).items()
+                if datetime.fromisoformat(at) + every > now  # only windows still open
+            }
+            last = runs.get(channel_id)
+            if last is not None:
+                return datetime.fromisoformat(last) + every
+            runs[channel_id] = now.isoformat()
+            self.store.state.put(StateEntry(name=DIGEST_NOW_STATE, value=runs))
+            self.store.commit()
+        return None
+
+    def release_digest_now(self, channel_id: str, claimed_at: datetime) -> None:
+        """Undo a claim whose digest was not posted, so the channel can try again."""
+        with self.store.lock:
+            entry = self.store.state.get(DIGEST_NOW_STATE)
+            runs = dict(entry.value) if entry else {}
+            if runs.get(channel_id) == claimed_at.isoformat():
+                del runs[channel_id]
+                self.store.state.put(StateEntry(name=DIGEST_NOW_STATE, value=runs))
+                self.store.commit()
 
     def digest_schedules(self) -> list[DigestSchedule]:
         """Every enabled schedule, including the default of channels that never set one."""

@@ -15,9 +15,12 @@ thread takes turns at the GIL with the HTTP server's event loop and Bolt. So:
   whichever comes first (`AckFirst`). Slack refuses an ack after 3 s; a `response_url`
   stays valid for 30 minutes. In a burst the acks go first, and no answer waits longer
   than its patience for them;
-- work that waits on something else (a Hub lookup for a model the radar does not know, a
-  Slack API call, a store write that may queue behind a poll's commit) runs on its own
-  pool (`WAITING_THREADS`), so a slow Hub never holds up an answer from local data.
+- work that waits on something else runs on a pool apart, one per thing waited on, so
+  that a slow or hung service holds up only the answers that need it: Hub lookups for a
+  model the radar does not know (`HUB_THREADS`), Slack API calls and events
+  (`WAITING_THREADS`), and store writes, which may queue behind a poll's commit but
+  never behind a network wait (`WRITE_THREADS`). With twenty lookups hanging on the Hub,
+  `/radar subscribe` is still answered at once.
 """
 
 from __future__ import annotations
@@ -44,8 +47,12 @@ log = logging.getLogger(__name__)
 
 # CPU-bound answers share one GIL: more threads only take turns with the acks more often.
 ANSWER_THREADS = 2
-# Threads that mostly wait: Hub lookups, Slack API calls, store writes.
-WAITING_THREADS = 16
+# Threads that wait on the Hub: lookups of models the radar does not know.
+HUB_THREADS = 16
+# Threads that wait on Slack's Web API (a digest posted now, the Home tab).
+WAITING_THREADS = 8
+# Store writes (subscribe, mute, …): quick, serialized by the store's lock anyway.
+WRITE_THREADS = 2
 # An answer starts after this long without a request in flight...
 QUIET_SECONDS = 0.005
 # ...or after this long, however busy the front door is.
@@ -133,6 +140,12 @@ class SlackRadar:
     waiting: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(WAITING_THREADS, thread_name_prefix="waiting")
     )
+    hub_waiting: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(HUB_THREADS, thread_name_prefix="hub")
+    )
+    writing: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(WRITE_THREADS, thread_name_prefix="write")
+    )
 
     def after_ack(self, respond: Respond, work: Callable[[Reply], None]) -> None:
         """Answer from local data on the CPU pool, off Bolt's thread, once acks are out.
@@ -151,15 +164,27 @@ class SlackRadar:
         self.workers.submit(run)
 
     def while_waiting(self, respond: Respond, work: Callable[[Reply], None]) -> None:
-        """Answer on the I/O pool: for work that waits on the Hub, Slack or a store write,
-        which would otherwise hold a CPU answer thread while it waits."""
-        reply = _posting(respond)  # already on the I/O pool: post from here
+        """Answer on the Slack pool: for work that waits on a Slack API call, which would
+        otherwise hold a CPU answer thread while it waits."""
+        self._submit(self.waiting, respond, work)
+
+    def on_hub(self, respond: Respond, work: Callable[[Reply], None]) -> None:
+        """Answer on the Hub pool: a slow or hung Hub then holds up only Hub answers."""
+        self._submit(self.hub_waiting, respond, work)
+
+    def while_writing(self, respond: Respond, work: Callable[[Reply], None]) -> None:
+        """Answer on the write pool: a store write never queues behind a network wait."""
+        self._submit(self.writing, respond, work)
+
+    @staticmethod
+    def _submit(pool: ThreadPoolExecutor, respond: Respond, work: Callable[[Reply], None]):
+        reply = _posting(respond)  # the answer is posted from the pool's thread
 
         def run() -> None:
             with answering_errors(reply):
                 work(reply)
 
-        self.waiting.submit(run)
+        pool.submit(run)
 
     def answer_lookup(
         self,
@@ -169,11 +194,11 @@ class SlackRadar:
         answer: Callable[[ModelLookup, Reply], None],
     ) -> None:
         """`answer(lookup, reply)` for a model query: here when local data resolves it, on
-        the I/O pool when only the Hub can (a slow Hub then holds up no local answer)."""
+        the Hub pool when only the Hub can (a slow Hub then holds up no other answer)."""
         service = self.core.service
         lookup = service.lookup_local(query)
         if lookup.needs_hub:
-            self.while_waiting(respond, lambda post: answer(service.finish_on_hub(lookup), post))
+            self.on_hub(respond, lambda post: answer(service.finish_on_hub(lookup), post))
         else:
             answer(lookup, reply)
 

@@ -236,28 +236,46 @@ def _subscriptions(args: list[str], _registry: LabRegistry) -> ListSubscriptions
     return ListSubscriptions()
 
 
-def _namespace(text: str, verb: str) -> str:
+def namespace(text: str, verb: str) -> str:
+    """A Hugging Face namespace (`org:` and slashes forgiven), typed or from a button."""
     text = text.removeprefix("org:").strip("/")
     if not NAMESPACE.match(text):
-        raise UsageError(f"`{text}` is not a Hugging Face namespace.", USAGE[verb])
+        shown = text if len(text) <= 100 else text[:100] + "…"
+        raise UsageError(f"`{shown}` is not a Hugging Face namespace.", USAGE[verb])
     return text
+
+
+def lab_namespace(text: str, registry: LabRegistry, verb: str) -> str:
+    """The lab a user names (by any of its namespaces) as its canonical namespace; the
+    namespace itself for a lab the radar does not track. `/radar mute` and the alerts'
+    "Mute lab" button both go through here, so a button cannot store what typing cannot."""
+    org = namespace(text, verb)
+    lab = registry.resolve(org)
+    return lab.namespace if lab else org
+
+
+def model_query(text: str) -> str:
+    """What `/model` (or a model button) asks for: stripped, present, of a sane length."""
+    query = text.strip()
+    if not query:
+        raise UsageError("Tell me which model.", "a repo id like `org/name`, or a few words")
+    if len(query) > MAX_TEXT:
+        raise UsageError("That is far longer than any model name.")
+    return query
 
 
 def _mute(args: list[str], registry: LabRegistry) -> MuteLab:
     if not 1 <= len(args) <= 2:
         raise UsageError("Tell me which lab to mute.", USAGE["mute"])
-    org = _namespace(args[0], "mute")
-    lab = registry.resolve(org)
+    org = lab_namespace(args[0], registry, "mute")
     duration = parse_duration(args[1]) if len(args) == 2 else None
-    return MuteLab(org=lab.namespace if lab else org, duration=duration)
+    return MuteLab(org=org, duration=duration)
 
 
 def _unmute(args: list[str], registry: LabRegistry) -> UnmuteLab:
     if len(args) != 1:
         raise UsageError("Tell me which lab to unmute.", USAGE["unmute"])
-    org = _namespace(args[0], "unmute")
-    lab = registry.resolve(org)
-    return UnmuteLab(org=lab.namespace if lab else org)
+    return UnmuteLab(org=lab_namespace(args[0], registry, "unmute"))
 
 
 def _weekday(text: str) -> int | None:
@@ -311,17 +329,17 @@ def _labs(args: list[str], _registry: LabRegistry) -> Labs:
 def _track(args: list[str], _registry: LabRegistry) -> Track:
     if len(args) < 2:
         raise UsageError("Tell me the namespace and the lab's country.", USAGE["track"])
-    namespace = _namespace(args[0], "track")
+    name = namespace(args[0], "track")
     country = parse_country(" ".join(args[1:]))
     if country is None:
         raise UsageError(f"`{' '.join(args[1:])}` is not a country I know.", USAGE["track"])
-    return Track(namespace=namespace, country=country)
+    return Track(namespace=name, country=country)
 
 
 def _untrack(args: list[str], _registry: LabRegistry) -> Untrack:
     if len(args) != 1:
         raise UsageError("Tell me which namespace to stop tracking.", USAGE["untrack"])
-    return Untrack(namespace=_namespace(args[0], "untrack"))
+    return Untrack(namespace=namespace(args[0], "untrack"))
 
 
 _PARSERS = {

@@ -8,6 +8,8 @@ the ack becomes a friendly ephemeral reply and a log line, never silence.
 from __future__ import annotations
 
 import logging
+import math
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -43,6 +45,17 @@ Payload = dict[str, Any]
 def register(app: App, *, model_command: str = "/model", radar_command: str = "/radar") -> None:
     app.command(model_command)(model_command_handler)
     app.command(radar_command)(radar_command_handler)
+    app.command(re.compile(r".*", re.DOTALL))(unknown_command)  # last: anything else
+
+
+def unknown_command(ack: Ack, command: dict, radar: SlackRadar) -> None:
+    """A slash command pointed at this bot that it does not own: say which ones it has."""
+    name = str(command.get("command") or "")[:50]
+    log.debug("answered an unknown command %r", name)
+    ack(
+        text=f"I do not know `{escape(name)}`. Try `{radar.settings.radar_command} help`.",
+        response_type="ephemeral",
+    )
 
 
 # ------------------------------------------------------------------- /model
@@ -85,8 +98,10 @@ def _refusal(text: str, radar: SlackRadar) -> Payload | None:
             f"`{settings.model_command} deepseek r1`.",
             hint="Any repo id or a few words from its name.",
         )
-    if len(query) > grammar.MAX_TEXT:
-        return error_message("That is far longer than any model name.")
+    try:
+        grammar.model_query(query)  # the rules a model button's value meets too
+    except UsageError as exc:
+        return error_message(str(exc))
     return None
 
 
@@ -121,8 +136,8 @@ def radar_command_handler(ack: Ack, command: dict, respond: Respond, radar: Slac
 
 
 def _answer_radar(command: dict, radar: SlackRadar, respond: Respond, reply: Reply) -> None:
-    """Local reads answer here; what waits on the Hub, Slack or a store write goes to the
-    I/O pool (see `bot.slack.context`)."""
+    """Local reads answer here; what waits on the Hub, Slack or a store write goes to that
+    wait's own pool (see `bot.slack.context`)."""
     parsed = _parse(command, radar)
     if isinstance(parsed, dict):
         reply(**parsed, response_type="ephemeral")
@@ -131,7 +146,7 @@ def _answer_radar(command: dict, radar: SlackRadar, respond: Respond, reply: Rep
         service = radar.core.service
         lookups = [service.lookup_local(query) for query in parsed.queries]
         if any(lookup.needs_hub for lookup in lookups):
-            radar.while_waiting(
+            radar.on_hub(
                 respond,
                 lambda post: post(
                     **_comparison([service.finish_on_hub(lookup) for lookup in lookups], radar),
@@ -142,8 +157,9 @@ def _answer_radar(command: dict, radar: SlackRadar, respond: Respond, reply: Rep
             reply(**_comparison(lookups, radar), response_type="ephemeral")
         return
     handler = HANDLERS[type(parsed)]
-    if isinstance(parsed, WAITING):
-        radar.while_waiting(
+    pool = radar.while_waiting if isinstance(parsed, CALLS_SLACK) else radar.while_writing
+    if isinstance(parsed, (*WRITES, *CALLS_SLACK)):
+        pool(
             respond,
             lambda post: post(**handler(parsed, command, radar), response_type="ephemeral"),
         )
@@ -295,7 +311,22 @@ def _unmute(cmd: grammar.UnmuteLab, command: dict, radar: SlackRadar) -> Payload
 
 
 def _digest_now(cmd: grammar.DigestNow, command: dict, radar: SlackRadar) -> Payload:
-    result = radar.digests.post(command.get("channel_id") or "")
+    channel = command.get("channel_id") or ""
+    now = radar.core.clock()
+    next_run = radar.core.channels.claim_digest_now(channel, now)
+    if next_run is not None:
+        minutes = max(1, math.ceil((next_run - now).total_seconds() / 60))
+        return error_message(
+            "A digest was posted here on demand a few minutes ago.",
+            hint=f"`digest now` can run again in this channel in {minutes} min "
+            f"(at {next_run:%H:%M} UTC). The weekly digest comes on its own.",
+        )
+    result = None
+    try:
+        result = radar.digests.post(channel)
+    finally:
+        if result is None or not result.ok:  # nothing was posted: the channel may retry
+            radar.core.channels.release_digest_now(channel, now)
     if result.ok:
         return _ok("Posted this week's digest to the channel.")
     if result.error in errors.NEEDS_INVITE:
@@ -379,19 +410,20 @@ def _ok(text: str, hint: str | None = None) -> Payload:
     return ok_message(text, hint)  # through enforce_limits, like every payload
 
 
-# Subcommands that write the store (and may queue behind a poll's commit) or call Slack:
-# they run on the I/O pool, where waiting holds up no other answer.
-WAITING = (
+# Subcommands that write the store (and may queue behind a poll's commit): on the write
+# pool, which no network wait can fill (see `bot.slack.context`).
+WRITES = (
     grammar.Subscribe,
     grammar.Unsubscribe,
     grammar.MuteLab,
     grammar.UnmuteLab,
-    grammar.DigestNow,
     grammar.DigestWeekly,
     grammar.DigestOff,
     grammar.Track,
     grammar.Untrack,
 )
+# Subcommands that call Slack's Web API: on the Slack pool.
+CALLS_SLACK = (grammar.DigestNow,)
 
 HANDLERS: dict[type, Callable[[Any, dict, SlackRadar], Payload]] = {
     grammar.Help: _help,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -17,6 +18,13 @@ HOME_RELEASES = 10
 
 def register(app: App) -> None:
     app.event("app_home_opened")(open_home)
+    app.event(re.compile(r".*", re.DOTALL))(unknown_event)  # last: anything else
+
+
+def unknown_event(event: dict) -> None:
+    """An event the bot subscribed to by mistake, or a new kind: acknowledged (Slack
+    would retry anything else three times) and noted at debug level."""
+    log.debug("acknowledged an unhandled %r event", str(event.get("type"))[:100])
 
 
 def open_home(event: dict, client: WebClient, radar: SlackRadar) -> None:
