@@ -227,6 +227,54 @@ def test_mute_lab_without_a_lab(world: SlackWorld) -> None:
     assert world.bot.core.channels.active_mutes("C0MUTEBTN2") == []
 
 
+FORGED_VALUES = ["<!channel>", "Qwen/../../etc", "a" * 10_000, "org:<@U0EVIL>", "x" * 97]
+
+
+@pytest.mark.parametrize("value", FORGED_VALUES, ids=lambda v: v[:12])
+def test_a_forged_mute_value_is_refused_and_stores_nothing(world: SlackWorld, value: str) -> None:
+    """`/radar mute` would refuse each of these; the button refuses them the same way."""
+    channel = "C0FORGEDMUTE"
+
+    reply = clicked(world.press("mute_lab", value, channel_id=channel))
+
+    assert reply.response_type == "ephemeral" and reply.payload["replace_original"] is False
+    assert reply.text.startswith("That button carried a value I cannot use, so I changed nothing.")
+    assert "is not a Hugging Face namespace" in reply.shown
+    assert value not in reply.shown or len(value) < 100  # a long value is never echoed whole
+    assert "<!channel>" not in reply.shown and "<@U0EVIL>" not in reply.shown
+    assert world.bot.core.channels.active_mutes(channel) == []
+
+
+def test_a_forged_release_value_is_refused(world: SlackWorld) -> None:
+    reply = clicked(world.press("release_details", "<!here> " + "r" * 5_000))
+
+    assert reply.response_type == "ephemeral"
+    assert reply.text.startswith("That button carried a value I cannot use")
+    assert "It does not name a release." in reply.shown
+
+
+@pytest.mark.parametrize("action_id", ["share_model", "model_alternative_0"])
+def test_a_model_button_value_meets_the_model_commands_rules(
+    world: SlackWorld, action_id: str
+) -> None:
+    reply = clicked(world.press(action_id, "q" * 2_001))
+
+    assert reply.response_type == "ephemeral"
+    assert reply.text.startswith("That button carried a value I cannot use")
+    assert "That is far longer than any model name." in reply.shown
+
+
+def test_an_unknown_action_is_acked_and_answered_with_nothing(world: SlackWorld) -> None:
+    name = "unknown-click"
+    status, ack, _ = world.bot.click(
+        "some_old_button", "v", response_url=world.slack.response_url_for(name)
+    )
+
+    assert (status, ack) == (200, "")
+    clicked(world.press("release_details", "nobody/nothing@2020-01-01"))
+    assert world.slack.responses(name) == []
+
+
 # ---------------------------------------------------------------------------- link buttons
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 
@@ -752,6 +753,42 @@ def test_digest_now_where_the_bot_cannot_post(
     assert warning(reply) == "I cannot post in this channel yet."
     assert "Invite me first: `/invite @Open Model Radar`." in reply.shown
     assert world.slack.messages(channel) == []
+
+
+def test_digest_now_runs_once_per_ten_minutes_per_channel(world: SlackWorld) -> None:
+    channel = "C0DIGESTLIMIT"
+    first = answered(world.radar("digest now", channel_id=channel))
+    assert first.text == "Posted this week's digest to the channel."
+    world.bot.clock.advance(minutes=4)
+
+    again = answered(world.radar("digest now", channel_id=channel))
+    elsewhere = answered(world.radar("digest now", channel_id="C0DIGESTLIMIT2"))
+
+    assert warning(again) == "A digest was posted here on demand a few minutes ago."
+    when = (world.bot.clock.now + timedelta(minutes=6)).strftime("%H:%M")
+    assert f"can run again in this channel in 6 min (at {when} UTC)" in again.shown
+    assert elsewhere.text == "Posted this week's digest to the channel."
+    assert len([m for m in world.slack.messages(channel) if m.get("blocks")]) == 1
+    world.bot.clock.advance(minutes=6, seconds=1)
+    later = answered(world.radar("digest now", channel_id=channel))
+    assert later.text == "Posted this week's digest to the channel."
+
+
+def test_a_digest_that_could_not_be_posted_does_not_count(
+    world: SlackWorld, expected_slack_errors: list[str]
+) -> None:
+    channel = "G0PRIVATE2"
+    world.slack.private_channels.add(channel)
+    world.slack.not_member.add(channel)
+    expected_slack_errors += ["not_in_channel", "method_not_supported_for_channel_type"]
+    assert warning(answered(world.radar("digest now", channel_id=channel))) == (
+        "I cannot post in this channel yet."
+    )
+    world.slack.not_member.discard(channel)  # someone invites the bot
+
+    retry = answered(world.radar("digest now", channel_id=channel))
+
+    assert retry.text == "Posted this week's digest to the channel."
 
 
 def test_digest_weekly_sets_the_schedule_and_off_stops_it(world: SlackWorld) -> None:
