@@ -187,3 +187,12 @@ def test_wrong_type_fault_spoils_items(hub, http):
     items = http.get("/api/models", params={"author": "Qwen", "limit": 2}).json()
     assert items[0]["downloads"] == "lots" and items[0]["tags"] == 5
     assert "not-an-object" in items
+
+
+def test_a_hung_hub_holds_matching_requests_until_released(hub, http):
+    hub.hang("author=Qwen")
+    with pytest.raises(httpx.ReadTimeout):
+        http.get("/api/models", params={"author": "Qwen"}, timeout=0.3)
+    assert http.get("/api/models", params={"author": "google"}).status_code == 200
+    hub.release()
+    assert http.get("/api/models", params={"author": "Qwen"}).status_code == 200

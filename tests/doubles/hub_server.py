@@ -96,6 +96,7 @@ FAULT_KINDS = frozenset(
     }
 )
 MAX_LIMIT = 1000
+HANG_LIMIT = 120.0  # seconds a hung request is held at most, so no test can hang forever
 
 
 class RecordedRequest(NamedTuple):
@@ -152,6 +153,9 @@ class HubStandIn:
         self._thread: threading.Thread | None = None
         # Webhooks: the management API and deliveries on repo changes (hub_webhooks.py).
         self.webhooks = HubWebhooks(latency=latency)
+        self._hang_paths: str | None = None  # requests containing this wait for `release()`
+        self._released = threading.Event()
+        self._released.set()
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -168,6 +172,7 @@ class HubStandIn:
         return self
 
     def stop(self) -> None:
+        self.release()  # held requests end with the stand-in
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -307,6 +312,25 @@ class HubStandIn:
             self._failure_rate = rate
             self._failure_kinds = tuple(kinds)
             self._failure_rng = random.Random(seed)
+
+    def hang(self, path_contains: str = "") -> None:
+        """Hold every matching request (all by default) unanswered until `release()`: a Hub
+        that accepts connections and then says nothing. Held requests are answered
+        normally once released, or after `HANG_LIMIT` seconds."""
+        with self._lock:
+            self._hang_paths = path_contains
+            self._released.clear()
+
+    def release(self) -> None:
+        with self._lock:
+            self._hang_paths = None
+            self._released.set()
+
+    def _hold_if_hanging(self, raw_path: str) -> None:
+        with self._lock:
+            hanging = self._hang_paths is not None and self._hang_paths in raw_path
+        if hanging:
+            self._released.wait(HANG_LIMIT)
 
     def clear_faults(self) -> None:
         with self._lock:
@@ -598,6 +622,13 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._webhook_api("DELETE")
 
+    def handle(self) -> None:
+        # A client that drops a kept-alive connection (a killed bot) is not a stand-in error.
+        try:
+            super().handle()
+        except (ConnectionResetError, BrokenPipeError):
+            self.close_connection = True
+
     def do_GET(self) -> None:
         if self.path.startswith("/api/settings/webhooks"):
             self._webhook_api("GET")
@@ -611,6 +642,7 @@ class _Handler(BaseHTTPRequestHandler):
             parse_qs(split.query, keep_blank_values=True),
             {k: v for k, v in self.headers.items()},
         )
+        standin._hold_if_hanging(self.path)
         if standin.latency:
             time.sleep(standin.latency)
         rate_headers, over_quota = standin._rate_limit_headers()
