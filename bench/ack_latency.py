@@ -11,6 +11,13 @@ the figure that travels between machines.
 Besides the ack, every bot request's full answer is timed: the Slack stand-in notes when
 the `response_url` post arrives (CLOCK_MONOTONIC is shared by all processes).
 
+With `--junk-clients N` (default 16), two more phases time the same commands while N
+clients in a fifth process flood the request URL with junk (issue 10): *unsigned* (no
+signature headers: a 990 kB form of 120k fields, invalid UTF-8, `payload=null`, deeply
+nested JSON, as in the issue) and *forged* (the same bodies with fresh, well-formed but
+wrong signatures, which must be read and hashed before their 401: the most an attacker
+without the secret can make the bot do).
+
 The load generator speaks HTTP/1.1 itself rather than through `httpx.AsyncClient`: httpx
 spends 3-4 ms of CPU per request, so 20 clients on 2 cores made the load generator the
 bottleneck (measured against the ack-only baseline: about 190 requests/s and a 600 ms p99,
@@ -21,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import sys
 import tempfile
@@ -115,6 +123,84 @@ def host_baseline(*, slack_url: str) -> Hosted:
         thread.join(timeout=10)
 
     return Hosted(info={"url": f"http://127.0.0.1:{port}"}, close=stop)
+
+
+def junk_bodies() -> list[bytes]:
+    """The issue's unsigned junk: a 990 kB form of 120k fields and bodies no parser takes."""
+    form = "&".join(f"f{i}=v" for i in range(120_000)).encode()[:990_000]
+    return [
+        form,
+        b"\xff\xfe\xfa\x80 junk!",
+        b"payload=%7Bnot%20json",
+        b"payload=null",
+        b"payload=" + b"%5B" * 100_000,
+    ]
+
+
+def host_junk() -> Hosted:
+    """Child entry: junk clients that flood a URL until told to stop (their own process,
+    so the flood takes no CPU from the load generator)."""
+    state: dict[str, Any] = {}
+
+    async def flood(url: str, clients: int, forged: bool, stop: threading.Event) -> dict:
+        target = urlsplit(url)
+        bodies = junk_bodies()
+        statuses: dict[str, int] = {}
+
+        def request(body: bytes) -> bytes:
+            lines = [
+                f"POST /slack/events HTTP/1.1\r\nHost: {target.netloc}",
+                f"Content-Type: {FORM}",
+                f"Content-Length: {len(body)}",
+            ]
+            if forged:
+                lines.append(f"X-Slack-Request-Timestamp: {int(time.time())}")
+                lines.append("X-Slack-Signature: v0=" + "ab" * 32)
+            return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+        async def client(index: int) -> None:
+            for body in itertools.islice(itertools.cycle(bodies), index % len(bodies), None):
+                if stop.is_set():
+                    return
+                status = "error"
+                try:
+                    reader, writer = await asyncio.wait_for(
+                        asyncio.open_connection(target.hostname, target.port), 10
+                    )
+                    try:
+                        writer.write(request(body))
+                        with contextlib.suppress(ConnectionError):
+                            await asyncio.wait_for(writer.drain(), 10)
+                        line = await asyncio.wait_for(reader.readline(), 10)
+                        status = line.split()[1].decode() if line else "closed"
+                    finally:
+                        writer.close()
+                except (OSError, TimeoutError, IndexError):
+                    pass
+                statuses[status] = statuses.get(status, 0) + 1
+
+        await asyncio.gather(*(client(i) for i in range(clients)))
+        return statuses
+
+    def start(url: str, clients: int, forged: bool) -> bool:
+        stop = threading.Event()
+        result: dict[str, Any] = {}
+        thread = threading.Thread(
+            target=lambda: result.update(asyncio.run(flood(url, clients, forged, stop))),
+            daemon=True,
+        )
+        state.update(stop=stop, result=result, thread=thread, started=time.monotonic())
+        thread.start()
+        return True
+
+    def stop() -> dict[str, Any]:
+        state["stop"].set()
+        state["thread"].join(30)
+        seconds = time.monotonic() - state["started"]
+        sent = sum(state["result"].values())
+        return {"statuses": state["result"], "per_second": round(sent / seconds, 1)}
+
+    return Hosted(info={}, operations={"start": start, "stop": stop})
 
 
 # ------------------------------------------------------------------ load generator
@@ -260,6 +346,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--clients", type=int, default=20, help="concurrent clients")
     parser.add_argument("--rounds", type=int, default=4, help="baseline/bot alternations")
     parser.add_argument("--models", type=int, default=30_000, help="models in the database")
+    parser.add_argument(
+        "--junk-clients", type=int, default=16, help="junk clients in the flood phases (0: none)"
+    )
 
 
 def main() -> None:
@@ -288,6 +377,8 @@ def main() -> None:
             db_path=facts.path,
         )
         baseline = Child("bench.ack_latency:host_baseline", slack_url=slack.info["url"])
+        junk_clients = 4 if quick else options.junk_clients
+        junk = Child("bench.ack_latency:host_junk") if junk_clients else None
         try:
             figures, targets = measure(
                 bot_url=bot.info["url"],
@@ -300,10 +391,13 @@ def main() -> None:
                 rounds=rounds,
                 warmup=warmup,
                 idle_samples=idle_samples,
+                junk=junk,
+                junk_clients=junk_clients,
             )
         finally:
-            for child in (bot, baseline, slack, hub):
-                child.close()
+            for child in (bot, baseline, slack, hub, junk):
+                if child is not None:
+                    child.close()
     figures["database"] = {
         "models": facts.models,
         "releases": facts.releases,
@@ -333,6 +427,8 @@ def measure(
     rounds: int,
     warmup: int,
     idle_samples: int,
+    junk: Child | None = None,
+    junk_clients: int = 0,
 ) -> tuple[dict[str, Any], dict[str, Target]]:
     root = slack.info["root"]
     answered = 0  # answers the bot has posted so far, all phases
@@ -377,6 +473,18 @@ def measure(
     exact_mix = [Command("model-exact", "/model", q) for q in exact]
     for prepared in signed_requests(exact_mix, idle_samples, "idle", root):
         idle += run_bot_prepared([prepared], 1)
+
+    # Under a junk flood: the same commands while junk clients hammer the request URL.
+    flooded: dict[str, list[Outcome]] = {}
+    junk_seen: dict[str, Any] = {}
+    if junk is not None:
+        for mode in ("unsigned", "forged"):
+            junk.call("start", url=bot_url, clients=junk_clients, forged=mode == "forged")
+            time.sleep(0.5)  # the flood is under way before the first command
+            try:
+                flooded[mode] = run_bot(f"junk-{mode}", per_round, clients, commands)
+            finally:
+                junk_seen[mode] = junk.call("stop")
 
     arrivals: dict[str, float] = slack.call("arrivals")
     violations: list[str] = slack.call("violations")
@@ -423,12 +531,34 @@ def measure(
         },
         "warmup_answers": len(warm_answers),
     }
+    for mode, outcomes in flooded.items():
+        figures[f"under_{mode}_junk"] = {
+            "junk_clients": junk_clients,
+            "junk": junk_seen[mode],
+            "ack": latency_summary([o.seconds for o in outcomes]),
+            "ack_p50_vs_baseline": round(
+                percentile([o.seconds for o in outcomes], 0.5) / percentile(base_acks, 0.5), 3
+            ),
+            "answer": latency_summary(answer_seconds(outcomes)),
+            "http_errors": sum(1 for o in outcomes if o.status != 200),
+            "missing_answers": sum(
+                1 for o in outcomes if o.status == 200 and o.name not in arrivals
+            ),
+        }
+    for outcomes in flooded.values():
+        errors += sum(1 for o in outcomes if o.status != 200)
+        errors += sum(1 for o in outcomes if o.status == 200 and o.name not in arrivals)
     targets = {
         "ack_p99_ms": Target(ms(percentile(bot_acks, 0.99)), 100, "<=", " ms"),
         "ack_p50_vs_baseline": Target(round(ratio, 3), 1.3, "<=", "x"),
         "errors": Target(errors, 0, "=="),
         "answer_cached_model_p50_ms": Target(ms(percentile(cached_idle, 0.5)), 50, "<=", " ms"),
     }
+    for mode, outcomes in flooded.items():  # issue 10: junk costs the real acks nothing much
+        acks = [o.seconds for o in outcomes]
+        targets[f"ack_p99_under_{mode}_junk_ms"] = Target(
+            ms(percentile(acks, 0.99)), 100, "<=", " ms"
+        )
     return figures, targets
 
 
