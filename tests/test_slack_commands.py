@@ -146,6 +146,14 @@ def test_model_free_text_prefers_the_labs_repo_over_its_flood_of_copies(
     assert header(reply.payload).startswith("Qwen/Qwen3.7-8B")
 
 
+def test_a_command_whose_text_says_payload_is_answered(world: SlackWorld) -> None:
+    """Bolt's own parser reads any form mentioning "payload" as empty (no listener, 404);
+    the front door hands Bolt the payload it parsed itself."""
+    reply = answered(world.model("payload"))
+
+    assert warning(reply) == "I found no model matching “payload”."
+
+
 def test_model_offers_did_you_mean_alternatives_as_buttons(world: SlackWorld) -> None:
     reply = answered(world.model("kimi k2"))
 

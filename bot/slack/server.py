@@ -29,7 +29,7 @@ from contextlib import asynccontextmanager, nullcontext
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt import App, BoltResponse
 from slack_bolt.adapter.starlette.handler import to_starlette_response
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -191,10 +191,8 @@ def build_asgi(
             if what not in inbound.HANDLED:
                 log.debug("acknowledged a %r payload the bot does not handle", what or "untyped")
                 return Response(status_code=200)
-            bolt_request = BoltRequest(
-                body=text,
-                query=request.url.query,
-                headers={key: value for key, value in request.headers.items()},
+            bolt_request = inbound.bolt_request(
+                text, payload, request.url.query, dict(request.headers.items())
             )
         except Exception as exc:  # Malformed, or anything Bolt trips on in the payload
             log.warning("refused a signed Slack request: %s (400)", _short(exc))
