@@ -239,7 +239,11 @@ def build_asgi(
 
 
 def _unauthorized() -> Response:
-    return JSONResponse({"error": "invalid request"}, status_code=401)
+    # `Connection: close`: without it uvicorn reads (and parses) the rest of a refused body
+    # to keep the connection alive; a sender of junk should not get that service.
+    return JSONResponse(
+        {"error": "invalid request"}, status_code=401, headers={"Connection": "close"}
+    )
 
 
 def _apology(kind: str) -> Response:
