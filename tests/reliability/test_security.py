@@ -79,8 +79,9 @@ def served(tmp_path: Path, **env: str) -> Iterator[Served]:
     with HubStandIn() as hub, SlackStandIn() as slack:
         hub.add_many(background(datetime.now(UTC), 10))
         settings = {"POLL_INTERVAL_SECONDS": "3600", **env}
-        bot = BotProcess(standin_env(hub, slack, tmp_path, **settings), tmp_path / "serve.log",
-                         cwd=tmp_path)
+        bot = BotProcess(
+            standin_env(hub, slack, tmp_path, **settings), tmp_path / "serve.log", cwd=tmp_path
+        )
         try:
             bot.start().wait_ready()
             yield Served(bot, hub, slack)
@@ -224,8 +225,9 @@ def test_oversized_bodies_are_refused_without_the_memory_they_ask_for(tmp_path: 
 
 def test_a_slow_body_is_timed_out_with_408(door: Served) -> None:
     started = time.monotonic()
-    status = raw_post(door.events_url, head(length=1000, signature=plausible_signature()),
-                      [b"x" * 10])
+    status = raw_post(
+        door.events_url, head(length=1000, signature=plausible_signature()), [b"x" * 10]
+    )
     seconds = time.monotonic() - started
 
     assert status == 408
@@ -284,8 +286,9 @@ def door_post(door: Served, body: bytes, headers: dict[str, str]) -> int:
 @pytest.mark.parametrize("name", list(JUNK_BODIES))
 def test_signed_junk_gets_400_with_one_short_log_line(door: Served, name: str) -> None:
     offset = door.log_size()
-    status, _, _ = post_signed(door.events_url, JUNK_BODIES[name], SIGNING_SECRET,
-                               content_type=FORM)
+    status, _, _ = post_signed(
+        door.events_url, JUNK_BODIES[name], SIGNING_SECRET, content_type=FORM
+    )
     time.sleep(0.1)
     log = door.log_since(offset)
 
@@ -353,8 +356,13 @@ UNHANDLED = {
         FORM,
     ),
     "a modal submitted": (
-        signed_payload({"type": "view_submission", "user": {"id": "U1"},
-                        "view": {"type": "modal", "callback_id": "x"}}),
+        signed_payload(
+            {
+                "type": "view_submission",
+                "user": {"id": "U1"},
+                "view": {"type": "modal", "callback_id": "x"},
+            }
+        ),
         FORM,
     ),
     "a global shortcut": (
@@ -362,8 +370,7 @@ UNHANDLED = {
         FORM,
     ),
     "a slash command the bot does not own": (
-        slash_command_body("/weather", "paris", user_id="U1", channel_id="C1",
-                           response_url="x"),
+        slash_command_body("/weather", "paris", user_id="U1", channel_id="C1", response_url="x"),
         FORM,
     ),
 }
@@ -374,8 +381,7 @@ def test_unknown_events_and_actions_are_acknowledged_quietly(door: Served, name:
     body, content_type = UNHANDLED[name]
     offset = door.log_size()
 
-    status, text, _ = post_signed(door.events_url, body, SIGNING_SECRET,
-                                  content_type=content_type)
+    status, text, _ = post_signed(door.events_url, body, SIGNING_SECRET, content_type=content_type)
     time.sleep(0.1)
 
     assert status == 200  # Slack retries anything else, three times for events
@@ -414,14 +420,20 @@ def simultaneous(url: str, request: bytes, copies: int) -> list[int]:
 
 def signed_request(body: bytes, timestamp: int | None = None) -> bytes:
     stamp = int(time.time()) if timestamp is None else timestamp
-    return head(length=len(body), signature=sign(body, SIGNING_SECRET, stamp),
-                timestamp=stamp) + body
+    return (
+        head(length=len(body), signature=sign(body, SIGNING_SECRET, stamp), timestamp=stamp) + body
+    )
 
 
 def test_ten_identical_signed_copies_get_exactly_one_answer(door: Served) -> None:
     channel = fresh("C_REPLAY")
-    body = slash_command_body("/radar", "subscribe org:Qwen", user_id="U_ALICE",
-                              channel_id=channel, response_url=door.slack.response_url_for(channel))
+    body = slash_command_body(
+        "/radar",
+        "subscribe org:Qwen",
+        user_id="U_ALICE",
+        channel_id=channel,
+        response_url=door.slack.response_url_for(channel),
+    )
 
     statuses = simultaneous(door.events_url, signed_request(body), 10)
 
@@ -440,8 +452,13 @@ def test_ten_digest_now_at_once_post_one_digest_and_the_limit_survives_a_restart
         names = [fresh("digest-now") for _ in range(10)]
         requests = [
             signed_request(
-                slash_command_body("/radar", "digest now", user_id=f"U_{i}", channel_id=channel,
-                                   response_url=door.slack.response_url_for(name))
+                slash_command_body(
+                    "/radar",
+                    "digest now",
+                    user_id=f"U_{i}",
+                    channel_id=channel,
+                    response_url=door.slack.response_url_for(name),
+                )
             )
             for i, name in enumerate(names)
         ]
@@ -449,9 +466,7 @@ def test_ten_digest_now_at_once_post_one_digest_and_the_limit_survives_a_restart
             [lambda r=r: simultaneous(door.events_url, r, 1)[0] for r in requests]
         )
         assert statuses == [200] * 10
-        assert door.slack.wait_for(
-            lambda: all(door.slack.responses(n) for n in names), timeout=15
-        )
+        assert door.slack.wait_for(lambda: all(door.slack.responses(n) for n in names), timeout=15)
         texts = [door.slack.responses(n)[0]["text"] for n in names]
         digests = [m for m in door.slack.messages(channel) if "weekly digest" in m["text"]]
 
@@ -463,8 +478,13 @@ def test_ten_digest_now_at_once_post_one_digest_and_the_limit_survives_a_restart
         assert door.bot.stop() == 0
         door.bot.start().wait_ready()
         name = fresh("digest-after-restart")
-        body = slash_command_body("/radar", "digest now", user_id="U_X", channel_id=channel,
-                                  response_url=door.slack.response_url_for(name))
+        body = slash_command_body(
+            "/radar",
+            "digest now",
+            user_id="U_X",
+            channel_id=channel,
+            response_url=door.slack.response_url_for(name),
+        )
         assert post_signed(door.events_url, body, SIGNING_SECRET, content_type=FORM)[0] == 200
         assert door.slack.wait_for(lambda: door.slack.responses(name), timeout=10)
         assert door.slack.responses(name)[0]["text"].startswith("A digest was posted here")
@@ -501,7 +521,10 @@ def test_a_hung_hub_holds_up_only_the_answers_that_need_it(tmp_path: Path) -> No
         door.hub.hang()
         for index in range(20):
             body = slash_command_body(
-                "/model", f"nolab/Never-Seen-{index}B", user_id="U_ALICE", channel_id="C_HUNG",
+                "/model",
+                f"nolab/Never-Seen-{index}B",
+                user_id="U_ALICE",
+                channel_id="C_HUNG",
                 response_url=door.slack.response_url_for(f"hung-{index}"),
             )
             assert post_signed(door.events_url, body, SIGNING_SECRET, content_type=FORM)[0] == 200
@@ -510,8 +533,13 @@ def test_a_hung_hub_holds_up_only_the_answers_that_need_it(tmp_path: Path) -> No
         timings = {}
         for text in ("subscribe org:Qwen", "mute deepseek-ai 7d", "subscriptions", "latest"):
             name = fresh("while-hung")
-            body = slash_command_body("/radar", text, user_id="U_ALICE", channel_id="C_HUNG",
-                                      response_url=door.slack.response_url_for(name))
+            body = slash_command_body(
+                "/radar",
+                text,
+                user_id="U_ALICE",
+                channel_id="C_HUNG",
+                response_url=door.slack.response_url_for(name),
+            )
             sent = time.monotonic()
             assert post_signed(door.events_url, body, SIGNING_SECRET, content_type=FORM)[0] == 200
             assert door.slack.wait_for(lambda n=name: door.slack.responses(n), timeout=10)
@@ -525,16 +553,22 @@ def test_a_hung_hub_holds_up_only_the_answers_that_need_it(tmp_path: Path) -> No
     assert timings["subscribe org:Qwen"] < 1.0, timings
     assert timings["mute deepseek-ai 7d"] < 1.0, timings
     assert max(timings.values()) < 1.0, timings
-    report("security-hung-hub", lookups_waiting=20,
-           **{k.split()[0]: f"{v * 1000:.0f} ms" for k, v in timings.items()})
+    report(
+        "security-hung-hub",
+        lookups_waiting=20,
+        **{k.split()[0]: f"{v * 1000:.0f} ms" for k, v in timings.items()},
+    )
 
 
 @pytest.fixture
 def in_process(tmp_path: Path) -> Iterator[tuple[RadarHarness, SlackStandIn]]:
     db_path = tmp_path / "radar.json"
     keep_only_labs(db_path, [lab for lab, _ in LAB_ROTATION])
-    with HubStandIn() as hub, SlackStandIn() as slack, RadarHarness(hub.url, slack.url,
-                                                                    db_path) as bot:
+    with (
+        HubStandIn() as hub,
+        SlackStandIn() as slack,
+        RadarHarness(hub.url, slack.url, db_path) as bot,
+    ):
         hub.add_many(background(bot.clock.now, 10))
         yield bot, slack
 
@@ -570,8 +604,9 @@ def test_a_listener_that_raises_still_answers_200_with_an_apology(
 
     bot.app.use(broken)
     status, text, _ = bot.command("/radar", "explode", response_url=slack.response_url_for("b"))
-    click_status, click_text, _ = bot.click("share_model", "Qwen/Qwen3-8B",
-                                            response_url=slack.response_url_for("c"))
+    click_status, click_text, _ = bot.click(
+        "share_model", "Qwen/Qwen3-8B", response_url=slack.response_url_for("c")
+    )
 
     assert status == 200
     assert json.loads(text) == {"response_type": "ephemeral", "text": APOLOGY}
@@ -585,23 +620,33 @@ def test_a_listener_that_raises_still_answers_200_with_an_apology(
 def test_a_forged_button_value_is_refused_and_never_stored(door: Served, value: str) -> None:
     channel = fresh("C_FORGED_VALUE")
     name = fresh("forged-value")
-    body = action_body("mute_lab", value, user_id="U_MALLORY", channel_id=channel,
-                       response_url=door.slack.response_url_for(name))
+    body = action_body(
+        "mute_lab",
+        value,
+        user_id="U_MALLORY",
+        channel_id=channel,
+        response_url=door.slack.response_url_for(name),
+    )
 
     assert post_signed(door.events_url, body, SIGNING_SECRET, content_type=FORM)[0] == 200
     assert door.slack.wait_for(lambda: door.slack.responses(name), timeout=10)
     reply = door.slack.responses(name)[0]
     listing_name = fresh("listing")
-    listing = slash_command_body("/radar", "subscriptions", user_id="U_MALLORY",
-                                 channel_id=channel,
-                                 response_url=door.slack.response_url_for(listing_name))
+    listing = slash_command_body(
+        "/radar",
+        "subscriptions",
+        user_id="U_MALLORY",
+        channel_id=channel,
+        response_url=door.slack.response_url_for(listing_name),
+    )
     post_signed(door.events_url, listing, SIGNING_SECRET, content_type=FORM)
     assert door.slack.wait_for(lambda: door.slack.responses(listing_name), timeout=10)
 
     assert reply["text"].startswith("That button carried a value I cannot use")
     assert reply["response_type"] == "ephemeral"
-    assert "*Muted labs*\nNone." in json.dumps(door.slack.responses(listing_name)[0],
-                                               ensure_ascii=False).replace("\\n", "\n")
+    assert "*Muted labs*\nNone." in json.dumps(
+        door.slack.responses(listing_name)[0], ensure_ascii=False
+    ).replace("\\n", "\n")
     db = open_store(door.bot.db_path)
     try:
         assert [m for m in db.mutes.values() if m.channel_id == channel] == []
