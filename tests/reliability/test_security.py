@@ -83,7 +83,7 @@ def served(tmp_path: Path, **env: str) -> Iterator[Served]:
             standin_env(hub, slack, tmp_path, **settings), tmp_path / "serve.log", cwd=tmp_path
         )
         try:
-            bot.start().wait_ready()
+            bot.start().wait_ready(timeout=60)
             yield Served(bot, hub, slack)
         finally:
             hub.release()
@@ -438,7 +438,7 @@ def test_ten_identical_signed_copies_get_exactly_one_answer(door: Served) -> Non
     statuses = simultaneous(door.events_url, signed_request(body), 10)
 
     assert sorted(statuses) == [200] + [401] * 9
-    assert door.slack.wait_for(lambda: door.slack.responses(channel), timeout=10)
+    assert door.slack.wait_for(lambda: door.slack.responses(channel), timeout=30)
     time.sleep(1.0)  # any second answer would have arrived by now
     answers = door.slack.responses(channel)
     assert len(answers) == 1 and answers[0]["text"].startswith("Subscribed this channel")
@@ -466,7 +466,7 @@ def test_ten_digest_now_at_once_post_one_digest_and_the_limit_survives_a_restart
             [lambda r=r: simultaneous(door.events_url, r, 1)[0] for r in requests]
         )
         assert statuses == [200] * 10
-        assert door.slack.wait_for(lambda: all(door.slack.responses(n) for n in names), timeout=15)
+        assert door.slack.wait_for(lambda: all(door.slack.responses(n) for n in names), timeout=60)
         texts = [door.slack.responses(n)[0]["text"] for n in names]
         digests = [m for m in door.slack.messages(channel) if "weekly digest" in m["text"]]
 
@@ -476,7 +476,7 @@ def test_ten_digest_now_at_once_post_one_digest_and_the_limit_survives_a_restart
         assert len(refused) == 9 and all("can run again in this channel in" in t for t in refused)
 
         assert door.bot.stop() == 0
-        door.bot.start().wait_ready()
+        door.bot.start().wait_ready(timeout=60)
         name = fresh("digest-after-restart")
         body = slash_command_body(
             "/radar",
@@ -486,7 +486,7 @@ def test_ten_digest_now_at_once_post_one_digest_and_the_limit_survives_a_restart
             response_url=door.slack.response_url_for(name),
         )
         assert post_signed(door.events_url, body, SIGNING_SECRET, content_type=FORM)[0] == 200
-        assert door.slack.wait_for(lambda: door.slack.responses(name), timeout=10)
+        assert door.slack.wait_for(lambda: door.slack.responses(name), timeout=30)
         assert door.slack.responses(name)[0]["text"].startswith("A digest was posted here")
         assert len([m for m in door.slack.messages(channel) if "weekly digest" in m["text"]]) == 1
         assert_no_traceback(door.bot.log_text())
@@ -629,7 +629,7 @@ def test_a_forged_button_value_is_refused_and_never_stored(door: Served, value: 
     )
 
     assert post_signed(door.events_url, body, SIGNING_SECRET, content_type=FORM)[0] == 200
-    assert door.slack.wait_for(lambda: door.slack.responses(name), timeout=10)
+    assert door.slack.wait_for(lambda: door.slack.responses(name), timeout=30)
     reply = door.slack.responses(name)[0]
     listing_name = fresh("listing")
     listing = slash_command_body(
@@ -640,7 +640,7 @@ def test_a_forged_button_value_is_refused_and_never_stored(door: Served, value: 
         response_url=door.slack.response_url_for(listing_name),
     )
     post_signed(door.events_url, listing, SIGNING_SECRET, content_type=FORM)
-    assert door.slack.wait_for(lambda: door.slack.responses(listing_name), timeout=10)
+    assert door.slack.wait_for(lambda: door.slack.responses(listing_name), timeout=30)
 
     assert reply["text"].startswith("That button carried a value I cannot use")
     assert reply["response_type"] == "ephemeral"
