@@ -20,6 +20,7 @@ a body held open, or a flood of unsigned junk, holds no answer back.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import logging
 import threading
@@ -52,6 +53,9 @@ REPLAY_WINDOW = inbound.TOLERANCE
 # Signatures remembered at most; Slack sends far fewer in a replay window (Events API:
 # 30,000 an hour per workspace), and only correctly signed requests are ever recorded.
 MAX_REMEMBERED = 100_000
+# A refused request's body up to this size is read before the answer (see `slack_events`).
+DRAIN_BYTES = 64 * 1024
+DRAIN_SECONDS = 1.0
 APOLOGY = (
     "Sorry, something went wrong on my side with that request. "
     "Try again in a minute; the problem has been logged."
@@ -153,17 +157,24 @@ def build_asgi(
         signature = request.headers.get("x-slack-signature", "")
         timestamp = request.headers.get("x-slack-request-timestamp", "")
         try:
-            if (declared_length(request) or 0) > MAX_BODY:
+            declared = declared_length(request)
+            if (declared or 0) > MAX_BODY:
                 raise BodyRefused(413, "request too large")
             problem = inbound.header_problem(signature, timestamp, time.time())
             if problem is None and secret is None:
                 problem = "no signing secret configured"
             if problem is not None:
                 log.debug("refused a request to /slack/events: %s (401)", problem)
+                if declared is not None and declared <= DRAIN_BYTES:
+                    # A small body is taken in first (uvicorn has most of it already): a
+                    # connection closed on unread data is reset, and the sender, perhaps
+                    # Slack with a late request, could lose the 401 with it.
+                    with contextlib.suppress(BodyRefused):
+                        await read_capped(request, limit=DRAIN_BYTES, timeout=DRAIN_SECONDS)
                 return _unauthorized()
             body = await read_capped(request, budget=budget)
-        except BodyRefused as refused:
-            log.info("refused a request to /slack/events: %s (%d)", refused, refused.status)
+        except BodyRefused as refused:  # before any signature check: debug, like a 401
+            log.debug("refused a request to /slack/events: %s (%d)", refused, refused.status)
             return refused.response()
         assert secret is not None
         if len(body) > 64_000:  # hashlib lets go of the GIL for big inputs: off the loop
