@@ -33,6 +33,7 @@ from starlette.responses import JSONResponse, Response
 
 from bot.radar.models import utcnow
 from bot.radar.tracker import CheckReport, Tracker
+from bot.request_body import BodyRefused, read_capped
 from bot.webhooks.payload import HubEvent, PayloadError, parse_event
 
 if TYPE_CHECKING:
@@ -184,10 +185,11 @@ class HubWebhookReceiver:
         if not hmac.compare_digest(given.encode("utf-8", "replace"), self._secret):
             log.warning("refused a Hub webhook delivery: wrong X-Webhook-Secret")
             return JSONResponse({"error": "wrong X-Webhook-Secret"}, status_code=403)
-        body = await _capped_body(request, self.max_body)
-        if body is None:
-            log.warning("refused a Hub webhook delivery over %d bytes", self.max_body)
-            return JSONResponse({"error": "payload too large"}, status_code=413)
+        try:
+            body = await read_capped(request, limit=self.max_body)
+        except BodyRefused as refused:
+            log.warning("refused a Hub webhook delivery (%d): %s", refused.status, refused.reason)
+            return refused.response()
         status, answer = self.accept(body)
         return JSONResponse(answer, status_code=status)
 
@@ -343,21 +345,6 @@ class HubWebhookReceiver:
                 self._rechecks[key] = (now + self.recheck_delays[attempt], attempt + 1, repo_id)
         if report.events and self.after_check is not None:
             self.after_check()
-
-
-async def _capped_body(request: Request, limit: int) -> bytes | None:
-    """The body, or None once it passes `limit` bytes (read no further than that)."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        return None
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def build_receiver(
