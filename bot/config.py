@@ -54,6 +54,10 @@ class Settings(BaseSettings):
 
     # Radar
     radar_db_path: Path = Path("data/radar.json")
+    database_url: SecretStr | None = Field(
+        default=None,
+        description="postgresql://… to keep the data in PostgreSQL (replicas); unset: TinyDB.",
+    )
     port: int = Field(default=3000, ge=1, le=65535)
     host: str = "0.0.0.0"
     poll_interval_seconds: int = Field(default=300, ge=1)
@@ -77,6 +81,16 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return level
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        scheme = value.get_secret_value().split(":", 1)[0]
+        if scheme not in {"postgresql", "postgres"}:
+            raise ValueError("must be a postgresql://user:password@host/database URL")
+        return value
 
     @field_validator("slack_api_url")
     @classmethod
@@ -111,6 +125,11 @@ class Settings(BaseSettings):
         """The `/hub/webhook` receiver runs only with a secret to check deliveries against."""
         secret = self.hf_webhook_secret
         return secret is not None and bool(secret.get_secret_value())
+
+    @property
+    def postgres_url(self) -> str | None:
+        """The PostgreSQL URL when the data lives there; None for the TinyDB file."""
+        return self.database_url.get_secret_value() if self.database_url else None
 
     @property
     def admin_ids(self) -> frozenset[str]:

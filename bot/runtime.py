@@ -23,7 +23,7 @@ from bot.radar.policy import NotabilityPolicy
 from bot.radar.ports import HubSource
 from bot.radar.service import RadarService
 from bot.radar.tracker import Tracker
-from bot.store import open_store
+from bot.store import open_database
 from bot.store.base import Store
 from bot.webhooks.receiver import PushHealth
 
@@ -84,7 +84,11 @@ def build_core(
     progress: Callable[[int, int], None] | None = None,
 ) -> Core:
     stopping = threading.Event()
-    store = store if store is not None else open_store(settings.radar_db_path)
+    store = (
+        store
+        if store is not None
+        else open_database(settings.radar_db_path, settings.postgres_url)
+    )
     hub = hub if hub is not None else build_hub(settings, stopping)
     registry = LabRegistry.from_store(store)
     policy = NotabilityPolicy()

@@ -17,6 +17,7 @@ from bot.hub.webhooks import WebhookAdminError
 from bot.runtime import Core
 from bot.slack.context import SlackRadar
 from bot.store import StoreError
+from bot.store.leadership import CHECK_SECONDS, Leadership, SoleLeader
 from bot.webhooks.receiver import CHECK_INTERVAL_SECONDS
 from bot.webhooks.sync import admin_for, receiver_url, status, webhooks_managed
 
@@ -71,29 +72,48 @@ def poll_and_deliver(core: Core, radar: SlackRadar, pace: _PollPace | None = Non
     radar.deliverer.drain()
 
 
-def build_scheduler(core: Core, radar: SlackRadar) -> BackgroundScheduler:
+def _led(leadership: Leadership, job: Callable[[], object]) -> Callable[[], object]:
+    """Only the leading replica runs the jobs that poll and post (see bot.store.leadership)."""
+
+    def run() -> object:
+        return job() if leadership.is_leader() else None
+
+    return run
+
+
+def build_scheduler(
+    core: Core, radar: SlackRadar, leadership: Leadership | None = None
+) -> BackgroundScheduler:
     settings = core.settings
+    leadership = leadership or SoleLeader()
     scheduler = BackgroundScheduler(
         timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60}
     )
     now = datetime.now(UTC)
     pace = _PollPace(core)
+    shared = getattr(leadership, "shared", False)
+
+    def poll() -> None:
+        if shared:  # a `/radar track` may have been answered by another replica
+            core.registry.reload(core.store)
+        poll_and_deliver(core, radar, pace)
+
     scheduler.add_job(
-        _guarded("poll", lambda: poll_and_deliver(core, radar, pace)),
+        _guarded("poll", _led(leadership, poll)),
         "interval",
         seconds=settings.poll_interval_seconds,
         next_run_time=now,
         id="poll",
     )
     scheduler.add_job(
-        _guarded("deliver", radar.deliverer.drain),
+        _guarded("deliver", _led(leadership, radar.deliverer.drain)),
         "interval",
         seconds=DRAIN_SECONDS,
         next_run_time=now + timedelta(seconds=1),
         id="deliver",
     )
     scheduler.add_job(
-        _guarded("digests", radar.digests.send_due),
+        _guarded("digests", _led(leadership, radar.digests.send_due)),
         "interval",
         seconds=min(DIGEST_CHECK_SECONDS, settings.poll_interval_seconds),
         next_run_time=now + timedelta(seconds=1),
@@ -101,11 +121,19 @@ def build_scheduler(core: Core, radar: SlackRadar) -> BackgroundScheduler:
     )
     if webhooks_managed(settings) and core.push is not None and core.push.enabled:
         scheduler.add_job(
-            _guarded("webhook check", lambda: check_webhooks(core)),
+            _guarded("webhook check", _led(leadership, lambda: check_webhooks(core))),
             "interval",
             seconds=CHECK_INTERVAL_SECONDS,
             next_run_time=now + timedelta(seconds=2),
             id="webhook_check",
+        )
+    if shared:
+        scheduler.add_job(
+            _guarded("leadership", leadership.check),
+            "interval",
+            seconds=CHECK_SECONDS,
+            next_run_time=now,
+            id="leadership",
         )
     return scheduler
 

@@ -16,6 +16,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 import uvicorn
 from pydantic import SecretStr
@@ -28,6 +29,7 @@ from bot.schedule import build_scheduler
 from bot.slack.app import build_slack
 from bot.slack.server import build_asgi
 from bot.store import StoreError, check_writable
+from bot.store.leadership import AdvisoryLeader, Leadership, SoleLeader
 from bot.webhooks.receiver import build_receiver
 
 log = logging.getLogger(__name__)
@@ -103,16 +105,31 @@ def serve(settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
-    check_writable(settings.radar_db_path)
+    if settings.postgres_url is None:
+        check_writable(settings.radar_db_path)
     core = build_core(settings)
     freeze_long_lived(core)
     app, radar = build_slack(core)
+    scheduler = None
+
+    def took_over() -> None:
+        """What this process remembers of jobs' data may be stale: another replica led."""
+        core.outbox.forget()
+        core.registry.reload(core.store)
+        if scheduler is not None:
+            scheduler.modify_job("poll", next_run_time=datetime.now(UTC))
+
+    leadership: Leadership = (
+        AdvisoryLeader(settings.postgres_url, on_gain=took_over)
+        if settings.postgres_url
+        else SoleLeader()
+    )
     try:
         identity = app.client.auth_test()
         log.info("connected to Slack as %s in %s", identity.get("user"), identity.get("team"))
     except (SlackApiError, OSError) as exc:
         log.warning("auth.test failed (%s); carrying on, alerts wait in the outbox", exc)
-    scheduler = build_scheduler(core, radar)
+    scheduler = build_scheduler(core, radar, leadership)
     # Hub webhooks need a public URL, so Socket Mode installs keep polling.
     hub_webhook = build_receiver(core, radar.deliverer.drain)
     socket_handler = None
@@ -131,6 +148,7 @@ def serve(settings: Settings) -> int:
         if socket_handler is not None:
             socket_handler.connect()
             log.info("Socket Mode connected")
+        leadership.check()
         scheduler.start()
         if hub_webhook is not None:
             hub_webhook.start()
@@ -147,6 +165,7 @@ def serve(settings: Settings) -> int:
         if hub_webhook is not None:
             hub_webhook.stop()
         scheduler.shutdown(wait=True)
+        leadership.close()
         if socket_handler is not None:
             socket_handler.close()
         try:
@@ -169,6 +188,7 @@ def serve(settings: Settings) -> int:
         on_shutdown=stop,
         gate=radar.ack_first,
         hub_webhook=hub_webhook,
+        leader=leadership.is_leader,
     )
     config = uvicorn.Config(
         asgi,

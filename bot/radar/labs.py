@@ -329,6 +329,12 @@ class LabRegistry:
             base._put(lab)
         return base
 
+    def reload(self, store: Store) -> None:
+        """Re-read the user's changes from the store: another replica may have made them."""
+        fresh = LabRegistry.from_store(store)
+        self._labs, self._builtin_keys = fresh._labs, fresh._builtin_keys
+        self._alias_index, self._flagships = fresh._alias_index, fresh._flagships
+
     # ------------------------------------------------------------------ lookups
 
     def _put(self, lab: Lab) -> None:

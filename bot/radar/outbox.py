@@ -140,6 +140,13 @@ class Outbox:
             elif row.status not in OPEN:
                 self._fresh.discard(row.key)
 
+    def forget(self) -> None:
+        """Drop what this process remembers of the rows: another replica may have written
+        them meanwhile (called when this replica takes over the jobs)."""
+        with self.store.lock:
+            self._open = None
+            self._fresh.clear()
+
     def claim(self, key: str) -> bool:
         """Whether this row was queued by this process and nobody has tried it since.
 

@@ -111,9 +111,17 @@ class ReplayGuard:
 
 
 def health(
-    store: Store, *, poll_interval: int, started_at: datetime, now: datetime
+    store: Store,
+    *,
+    poll_interval: int,
+    started_at: datetime,
+    now: datetime,
+    leader: Callable[[], bool] | None = None,
 ) -> tuple[int, dict]:
-    """200 while polls succeed; 503 once the last good poll is older than 3 intervals."""
+    """200 while polls succeed; 503 once the last good poll is older than 3 intervals.
+
+    The poll state is shared by every replica of one database, so each answers the same;
+    `leader` says whether this replica is the one running the jobs."""
     entry = store.state.get(POLL_STATE)
     state = dict(entry.value) if entry else {}
     last_success = state.get("last_success_at")
@@ -127,6 +135,8 @@ def health(
         "errors": state.get("errors") or {},
         "poll_interval_seconds": poll_interval,
     }
+    if leader is not None:
+        body["leader"] = leader()
     if body["status"] == "failed":
         body["status"] = "degraded"
     return (503 if stale else 200), body
@@ -144,6 +154,7 @@ def build_asgi(
     gate: AckFirst | None = None,
     hub_webhook: HubWebhookReceiver | None = None,
     guard: ReplayGuard | None = None,
+    leader: Callable[[], bool] | None = None,
 ) -> Starlette:
     """The ASGI app. Without `signing_secret` (Socket Mode) every Slack POST gets 401."""
     started_at = clock()
@@ -222,7 +233,9 @@ def build_asgi(
 
     async def healthz(request: Request) -> Response:
         interval = hub_webhook.health.interval() if hub_webhook is not None else poll_interval
-        status, body = health(store, poll_interval=interval, started_at=started_at, now=clock())
+        status, body = health(
+            store, poll_interval=interval, started_at=started_at, now=clock(), leader=leader
+        )
         if hub_webhook is not None:  # push mode: the last delivery and the poll's pace
             body["webhooks"] = hub_webhook.health.snapshot()
         return JSONResponse(body, status_code=status)
