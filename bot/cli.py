@@ -1,4 +1,4 @@
-"""Command line: `radar serve | poll | model | digest | labs | webhooks | demo`
+"""Command line: `radar serve | poll | model | digest | labs | webhooks | demo | db`
 (same as `python -m bot`).
 
 Every command but `demo` reads the same settings as the Slack app. Output is for people by
@@ -83,6 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("sync", "status"),
         help="sync: create or update them (HF_TOKEN with write access); status: list them",
     )
+    db = sub.add_parser("db", help="database upkeep: `db upgrade`, `db migrate --from --to`")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    db_sub.add_parser("upgrade", help="apply pending schema steps to DATABASE_URL's database")
+    move = db_sub.add_parser("migrate", help="copy a TinyDB file into an empty PostgreSQL")
+    move.add_argument("--from", dest="source", required=True, help="the TinyDB file")
+    move.add_argument("--to", dest="target", required=True, help="postgresql://… (empty)")
     return parser
 
 
@@ -138,6 +144,8 @@ def _run_configured(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             from bot.serve import serve
 
             return serve(settings)
+        if args.command == "db":
+            return _db(args, settings, out, err)
         return _run_core_command(args, settings, out, err)
     except StoreError as exc:
         print(f"radar: {exc}", file=err)
@@ -182,6 +190,39 @@ def _run_core_command(
         return _labs(core, country, args.json, out)
     finally:
         core.close()
+
+
+# ------------------------------------------------------------------------------- db
+
+
+def _db(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
+    """`db upgrade` (schema steps of DATABASE_URL) and `db migrate` (TinyDB -> PostgreSQL)."""
+    from bot.store.postgres import PG_SCHEMA_VERSION, is_postgres_url, open_postgres, redact
+
+    if args.db_command == "upgrade":
+        url = settings.postgres_url
+        if url is None:
+            print(
+                "radar: db upgrade needs DATABASE_URL=postgresql://…; the TinyDB file "
+                "upgrades itself when the bot opens it",
+                file=err,
+            )
+            return EXIT_USAGE
+        open_postgres(url).close()
+        print(f"{redact(url)} is at schema version {PG_SCHEMA_VERSION}", file=out)
+        return EXIT_OK
+    from pathlib import Path
+
+    from bot.store.transfer import migrate_tinydb_to_postgres
+
+    if not is_postgres_url(args.target):
+        print("radar: --to must be a postgresql://user:password@host/database URL", file=err)
+        return EXIT_USAGE
+    counts = migrate_tinydb_to_postgres(Path(args.source), args.target)
+    moved = ", ".join(f"{count} {name}" for name, count in counts.items())
+    print(f"moved {args.source} to {redact(args.target)}: {moved}", file=out)
+    print("set DATABASE_URL to that URL and start the bot", file=out)
+    return EXIT_OK
 
 
 # ----------------------------------------------------------------------------- poll

@@ -71,3 +71,30 @@ def slack(fake_clock: FakeClock) -> Iterator[SlackStandIn]:
     """A started Slack stand-in whose message timestamps follow the bot's clock."""
     with SlackStandIn(wall_clock=lambda: fake_clock.now.timestamp()) as server:
         yield server
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A PostgreSQL URL on a fresh schema; the test is skipped (with the reason) without one."""
+    from tests.pg import fresh_schema
+
+    with fresh_schema() as url:
+        yield url
+
+
+@pytest.fixture(autouse=True)
+def _suite_backend(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """With RADAR_TEST_BACKEND=postgres, every test that opens the database through the
+    settings (`build_core`, the harness, `serve`) gets DATABASE_URL on a fresh schema.
+    Tests of the TinyDB file itself are marked `tinydb_only` and keep the file."""
+    from tests.pg import fresh_schema, suite_on_postgres
+
+    if not suite_on_postgres() or request.node.get_closest_marker("tinydb_only"):
+        monkeypatch.delenv("DATABASE_URL", raising=False)
+        yield
+        return
+    with fresh_schema() as url:
+        monkeypatch.setenv("DATABASE_URL", url)
+        yield

@@ -27,7 +27,7 @@ from bot.serve import freeze_long_lived
 from bot.slack.app import build_slack
 from bot.slack.context import SlackRadar
 from bot.slack.server import build_asgi
-from bot.store import open_store
+from bot.store import open_database
 from bot.webhooks.receiver import build_receiver
 from tests.doubles.signing import (
     action_body,
@@ -111,7 +111,7 @@ class RadarHarness:
         )
         self.core: Core = build_core(
             self.settings,
-            store=open_store(db_path),
+            store=open_database(db_path, self.settings.postgres_url),
             hub=self.hub_client,
             clock=self.clock,
         )

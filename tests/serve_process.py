@@ -52,6 +52,8 @@ def serve_env(
         HUB_TIMEOUT_SECONDS="2",
         HUB_MAX_RETRIES="1",
     )
+    if os.environ.get("DATABASE_URL"):  # the suite runs on PostgreSQL (tests/pg.py)
+        env["DATABASE_URL"] = os.environ["DATABASE_URL"]
     env.update(extra)
     return {name: value for name, value in env.items() if value}
 

@@ -43,6 +43,10 @@ class Collection(Protocol[T]):
     def values(self) -> list[T]: ...
     def __len__(self) -> int: ...
     def __iter__(self) -> Iterator[T]: ...
+    # Queries a backend that does not hold everything in memory answers with an index.
+    def keys(self) -> list[str]: ...
+    def find(self, **equals: object) -> list[T]: ...
+    def revision(self) -> object: ...
 
 
 class Store(Protocol):
@@ -81,6 +85,7 @@ class MemoryCollection(Generic[T]):
         self._lock = lock
         self._items: dict[str, T] = {}
         self.dirty: set[str] = set()
+        self._revision = 0
 
     def load(self, items: list[T]) -> None:
         self._items = {item.key: item for item in items}
@@ -94,12 +99,14 @@ class MemoryCollection(Generic[T]):
         with self._lock:
             self._items[item.key] = item
             self.dirty.add(item.key)
+            self._revision += 1
 
     def delete(self, key: str) -> bool:
         with self._lock:
             existed = self._items.pop(key, None) is not None
             if existed:
                 self.dirty.add(key)
+                self._revision += 1
             return existed
 
     def values(self) -> list[T]:
@@ -111,6 +118,24 @@ class MemoryCollection(Generic[T]):
 
     def __iter__(self) -> Iterator[T]:
         return iter(self.values())
+
+    def keys(self) -> list[str]:
+        with self._lock:
+            return list(self._items)
+
+    def find(self, **equals: object) -> list[T]:
+        """Records whose fields equal these values (a scan here; an index on PostgreSQL)."""
+        with self._lock:
+            items = list(self._items.values())
+        return [
+            item
+            for item in items
+            if all(getattr(item, field, None) == value for field, value in equals.items())
+        ]
+
+    def revision(self) -> int:
+        """Changes whenever a record is put or deleted (for caches built from the records)."""
+        return self._revision
 
 
 class MemoryStore:

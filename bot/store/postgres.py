@@ -219,11 +219,10 @@ class PostgresCollection(Generic[T]):
 
     def delete(self, key: str) -> bool:
         with self._lock:
-            if key in self.pending:
+            if key in self.pending:  # the pending change is what this process sees
                 existed = self.pending[key] is not None
-                stored = self._stored(key)
                 self.pending[key] = None
-                return existed or stored
+                return existed
             existed = self._stored(key)
             if existed:
                 self.pending[key] = None
@@ -259,7 +258,7 @@ class PostgresCollection(Generic[T]):
         keys.extend(key for key, item in pending.items() if item is not None)
         return keys
 
-    def find(self, **equals: str) -> list[T]:
+    def find(self, **equals: object) -> list[T]:
         """Records whose top-level fields equal these strings (indexed fields are fast)."""
         conditions = " AND ".join(f"doc->>'{field}' = %s" for field in equals)
         return list(self.iter_where(conditions, tuple(equals.values()), equals))
@@ -278,7 +277,7 @@ class PostgresCollection(Generic[T]):
         self,
         conditions: str = "",
         params: tuple = (),
-        equals: dict[str, str] | None = None,
+        equals: dict[str, object] | None = None,
     ) -> Iterator[T]:
         """Stored rows (matching `conditions`) overlaid with this process's pending changes."""
         with self._lock:
@@ -293,7 +292,7 @@ class PostgresCollection(Generic[T]):
         for item in pending.values():
             if item is None:
                 continue
-            if equals and any(str(getattr(item, f, None)) != v for f, v in equals.items()):
+            if equals and any(getattr(item, f, None) != v for f, v in equals.items()):
                 continue
             yield item
 
