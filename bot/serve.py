@@ -115,6 +115,9 @@ def serve(settings: Settings) -> int:
     def took_over() -> None:
         """What this process remembers of jobs' data may be stale: another replica led."""
         core.outbox.forget()
+        forget_caches = getattr(core.store, "forget_caches", None)
+        if forget_caches is not None:
+            forget_caches()
         core.registry.reload(core.store)
         if scheduler is not None:
             scheduler.modify_job("poll", next_run_time=datetime.now(UTC))

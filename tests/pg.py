@@ -89,3 +89,12 @@ def fresh_schema() -> Iterator[str]:
     finally:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+def reopen(db_path: object) -> object:
+    """Open the database a test's bot used: the file, or the suite's PostgreSQL schema."""
+    from pathlib import Path
+
+    from bot.store import open_database
+
+    return open_database(Path(str(db_path)), os.environ.get("DATABASE_URL") or None)

@@ -20,11 +20,11 @@ from typing import Any
 
 import pytest
 
-from bot.store import open_store
 from tests.doubles import hub_fixtures as fx
 from tests.doubles.hub_server import HubStandIn
 from tests.doubles.slack_server import LOST_REPLY, SlackStandIn, find_broadcast_mentions
 from tests.harness import FakeClock, RadarHarness, radar_command, shown_text
+from tests.pg import reopen
 
 pytestmark = pytest.mark.e2e
 
@@ -271,7 +271,7 @@ def test_a_crash_after_posting_a_digest_does_not_post_it_twice(
         assert result.ok
 
     # What a crash between chat.postMessage and recording the period leaves behind.
-    store = open_store(db_path)
+    store = reopen(db_path)
     schedule = store.digests.get(GENERAL)
     assert schedule is not None and schedule.last_sent_period == "2026-11-23"
     store.digests.put(schedule.model_copy(update={"last_sent_period": "2026-11-16"}))

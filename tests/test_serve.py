@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.store import open_store
 from tests.doubles import hub_fixtures as fx
 from tests.doubles.hub_server import HubStandIn
 from tests.doubles.signing import FORM, post_signed, slash_command_body
 from tests.doubles.slack_server import SlackStandIn
 from tests.harness import BOT_TOKEN, SIGNING_SECRET
+from tests.pg import reopen
 from tests.serve_process import BotProcess, serve_env, serving, standin_env, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -88,7 +88,7 @@ def test_serve_polls_alerts_answers_and_stops_cleanly_on_sigterm(
         assert "stopped cleanly" in log
         assert BOT_TOKEN not in log and SIGNING_SECRET not in log
 
-    store = open_store(bot.db_path)
+    store = reopen(bot.db_path)
     try:
         [subscription] = store.subscriptions.values()
         assert subscription.channel_id == GENERAL
@@ -151,7 +151,7 @@ def test_sigterm_does_not_wait_for_a_failing_hubs_retries(
         assert bot.stop(timeout=20) == 0
         assert time.monotonic() - started < 6, "shutdown waited for the retries"
         assert "stopped cleanly" in bot.log_text()
-    with open_store(bot.db_path) as store:
+    with reopen(bot.db_path) as store:
         assert store.state.get("poll") is not None
 
 

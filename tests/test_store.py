@@ -36,6 +36,8 @@ from bot.store.atomic import AtomicJSONStorage, PreEncoded, encode_document
 from bot.store.migrations import MIGRATIONS
 from tests import store_writer
 
+pytestmark = pytest.mark.tinydb_only  # the TinyDB file itself; the contract runs on both
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2025, 6, 2, 9, 30, tzinfo=UTC)
 

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from typing import Any, Generic, TypeVar
 
@@ -62,6 +64,11 @@ GUARDS: dict[str, str] = {
     # A row that records a posted Slack message never loses it: it would be posted again.
     "deliveries": "(existing.doc->>'ts') IS NULL OR (EXCLUDED.doc->>'ts') IS NOT NULL",
 }
+# Read caches: collection -> most records kept. Only for collections one replica writes (the
+# leader's poll writes models): a cache is dropped when the collection's revision shows a
+# commit by someone else, looked at no more than every `CACHE_CHECK_SECONDS`.
+CACHED: dict[str, int] = {"models": 20_000}
+CACHE_CHECK_SECONDS = 1.0
 MIGRATION_LOCK = 0x7261646172  # "radar": serialises schema steps between replicas
 
 
@@ -203,6 +210,10 @@ class PostgresCollection(Generic[T]):
         self._lock = store.lock
         # key -> record to write, or None to delete, at the next commit
         self.pending: dict[str, T | None] = {}
+        self._cap = CACHED.get(name, 0)
+        self._cache: OrderedDict[str, T] = OrderedDict()
+        self._cache_revision: int | None = None
+        self._checked_at = 0.0
 
     # -- the Collection protocol -----------------------------------------------------
 
@@ -210,8 +221,57 @@ class PostgresCollection(Generic[T]):
         with self._lock:
             if key in self.pending:
                 return self.pending[key]
+            if self._cap:
+                self._check_cache()
+                if key in self._cache:
+                    self._cache.move_to_end(key)
+                    return self._cache[key]
         rows = self.store.query(f"SELECT doc::text FROM {self.table} WHERE key = %s", (key,))
-        return self.kind.model_validate_json(rows[0][0]) if rows else None
+        item = self.kind.model_validate_json(rows[0][0]) if rows else None
+        if self._cap and item is not None:  # an absent key is asked again: it may appear
+            with self._lock:
+                self._remember(key, item)
+        return item
+
+    # -- the read cache (see CACHED) ---------------------------------------------------
+
+    def _check_cache(self) -> None:
+        now = time.monotonic()
+        if now - self._checked_at < CACHE_CHECK_SECONDS:
+            return
+        self._checked_at = now
+        revision = self._committed_revision()
+        if revision != self._cache_revision:
+            self._cache.clear()  # another replica committed: what we cached may be stale
+            self._cache_revision = revision
+
+    def _remember(self, key: str, item: T) -> None:
+        self._cache[key] = item
+        self._cache.move_to_end(key)
+        while len(self._cache) > self._cap:
+            self._cache.popitem(last=False)
+
+    def committed(self, changes: dict[str, T | None], revision: int) -> None:
+        """This process's commit wrote `changes` and moved the revision to `revision`."""
+        if not self._cap:
+            return
+        for key, item in changes.items():
+            if item is None:
+                self._cache.pop(key, None)
+            else:
+                self._remember(key, item)
+        self._cache_revision = revision
+
+    def forget_cache(self) -> None:
+        with self._lock:
+            self._cache.clear()
+            self._cache_revision = None
+
+    def _committed_revision(self) -> int:
+        rows = self.store.query(
+            "SELECT value FROM radar_meta WHERE name = %s", (f"rev:{self.name}",)
+        )
+        return int(rows[0][0]) if rows else 0
 
     def put(self, item: T) -> None:
         with self._lock:
@@ -266,12 +326,10 @@ class PostgresCollection(Generic[T]):
     def revision(self) -> tuple[int, int]:
         """Changes whenever a commit (of any replica) or a pending change touched this
         collection: one primary-key read, for caches such as the search index."""
-        rows = self.store.query(
-            "SELECT value FROM radar_meta WHERE name = %s", (f"rev:{self.name}",)
-        )
+        committed = self._committed_revision()
         with self._lock:
             pending = len(self.pending)
-        return (int(rows[0][0]) if rows else 0, pending)
+        return (committed, pending)
 
     def iter_where(
         self,
@@ -348,6 +406,11 @@ class PostgresStore:
     def collections(self) -> dict[str, PostgresCollection]:
         return {name: getattr(self, name) for name in COLLECTIONS}
 
+    def forget_caches(self) -> None:
+        """Drop every read cache (this replica just took over the writing jobs)."""
+        for collection in self.collections().values():
+            collection.forget_cache()
+
     def query(self, sql: str, params: tuple | list = ()) -> list[tuple]:
         """One statement on a borrowed connection; every row fetched."""
         conn = self._pool.take()
@@ -380,6 +443,7 @@ class PostgresStore:
             if not batches:
                 return
             conn = self._pool.take()
+            revisions: dict[str, int] = {}
             try:
                 with conn.transaction(), conn.cursor() as cursor:
                     for collection, changes in batches:
@@ -396,11 +460,13 @@ class PostgresStore:
                         if upserts:
                             cursor.executemany(collection.upsert_sql(), upserts)
                         cursor.execute(_BUMP_REVISION, (f"rev:{collection.name}",))
+                        revisions[collection.name] = int(cursor.fetchone()[0])
             except Exception as exc:
                 raise _store_error(exc, "commit") from None
             finally:
                 self._pool.give(conn)
             for collection, changes in batches:
+                collection.committed(changes, revisions[collection.name])
                 for key, item in changes.items():
                     if collection.pending.get(key, _MISSING) is item:
                         del collection.pending[key]
@@ -457,7 +523,7 @@ class PostgresStore:
 _MISSING = object()
 _BUMP_REVISION = (
     "INSERT INTO radar_meta (name, value) VALUES (%s, to_jsonb(nextval('radar_rev'))) "
-    "ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value"
+    "ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value RETURNING value"
 )
 
 

@@ -22,10 +22,10 @@ from typing import Any
 
 from bot.radar.labs import LabRegistry
 from bot.radar.releases import family_stem
-from bot.store import open_store
 from tests.doubles.hub_fixtures import B, model_json
 from tests.doubles.slack_server import SlackStandIn
 from tests.harness import RadarHarness
+from tests.pg import reopen
 
 ALERT_METADATA = "radar_release"
 DIGEST_METADATA = "radar_digest"
@@ -352,7 +352,7 @@ def keep_only_labs(db_path: Path, namespaces: Sequence[str]) -> int:
     rate per request is what matters, not the number of requests.
     """
     keep = {namespace.lower() for namespace in namespaces}
-    with open_store(db_path) as store:
+    with reopen(db_path) as store:
         registry = LabRegistry.from_store(store)
         dropped = [ns for ns in registry.poll_namespaces() if ns.lower() not in keep]
         for namespace in dropped:

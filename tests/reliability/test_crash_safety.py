@@ -49,7 +49,7 @@ from tests.reliability.helpers import (
 )
 from tests.serve_process import BotProcess, serve_env, wait_until
 
-pytestmark = pytest.mark.reliability
+pytestmark = [pytest.mark.reliability, pytest.mark.tinydb_only]  # the file itself
 
 KILLS = 20
 SEED = 20261123

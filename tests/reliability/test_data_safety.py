@@ -34,7 +34,7 @@ from tests.reliability.helpers import (
 )
 from tests.serve_process import serve_env
 
-pytestmark = pytest.mark.reliability
+pytestmark = [pytest.mark.reliability, pytest.mark.tinydb_only]  # the file itself
 
 NOWHERE = "http://127.0.0.1:9"  # nothing listens: commands that fail early never get here
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)

@@ -26,12 +26,12 @@ import pytest
 from bot.radar.channels import ChannelSettings
 from bot.radar.filters import parse_filters
 from bot.radar.labs import LabRegistry
-from bot.store import open_store
 from tests.doubles.hub_fixtures import background
 from tests.doubles.hub_server import HubStandIn
 from tests.doubles.signing import sign, slash_command_body
 from tests.doubles.slack_server import SlackStandIn
 from tests.harness import SIGNING_SECRET, free_port
+from tests.pg import reopen
 from tests.reliability.helpers import (
     GENERIC_FAILURE,
     LAB_ROTATION,
@@ -124,7 +124,7 @@ def client(number: int, bot_url: str, slack: SlackStandIn, until: float, tally: 
 
 def seed_channels(db_path: Path, now: datetime) -> None:
     keep_only_labs(db_path, [lab for lab, _ in LAB_ROTATION])
-    with open_store(db_path) as store:
+    with reopen(db_path) as store:
         registry = LabRegistry.from_store(store)
         channels = ChannelSettings(store, clock=lambda: now)
         for channel in CHANNELS:
