@@ -61,7 +61,7 @@ def measure_here(started: float, imported: float, raw: str) -> None:
     from bot.slack.app import build_slack
     from bot.slack.listeners.commands import answer_model
     from bot.slack.render import digest_message
-    from bot.store import open_store
+    from bot.store import open_database
     from tests.harness import FakeClock
 
     arguments = json.loads(raw)
@@ -75,7 +75,7 @@ def measure_here(started: float, imported: float, raw: str) -> None:
         slack_bot_token="xoxb-bench",
         slack_signing_secret="bench-secret",
     )
-    store = open_store(settings.radar_db_path)
+    store = open_database(settings.radar_db_path, arguments.get("url"))
     opened = time.monotonic()
     core = build_core(settings, store=store, clock=lambda: now)
     _app, radar = build_slack(core)
@@ -103,8 +103,8 @@ def measure_here(started: float, imported: float, raw: str) -> None:
     fuzzy = answers(arguments["fuzzy"])
     digest = timed(lambda: digest_message(build_digest(store, now=now), hub_url="x"), 5)
 
-    template = next(iter(store.models.values()))
-    refreshed = store.models.values()[:150]
+    refreshed = [store.models.get(key) for key in store.models.keys()[:150]]
+    template = refreshed[0]
     writes: list[float] = []
     for round_ in range(5):
         with store.lock:
@@ -130,6 +130,7 @@ def measure_here(started: float, imported: float, raw: str) -> None:
                 store.models.put(bumped)
             store.state.put(StateEntry(name="poll", value={"round": round_}))
             writes += timed(store.commit, 1)
+    models_loaded = len(store.models)
     store.close()
 
     def p50_ms(samples: list[float]) -> float:
@@ -151,18 +152,21 @@ def measure_here(started: float, imported: float, raw: str) -> None:
                 "fuzzy_lookup_p90_ms": round(sorted(fuzzy)[int(len(fuzzy) * 0.9)] * 1000, 2),
                 "digest_ms": p50_ms(digest),
                 "poll_write_ms": p50_ms(writes),
-                "models_loaded": len(store.models),
+                "models_loaded": models_loaded,
             }
         ),
         flush=True,
     )
 
 
-def spawn_and_measure(db: str, exact: list[str], fuzzy: list[str], rounds: int) -> dict:
-    """One fresh interpreter on `db`; its figures."""
+def spawn_and_measure(
+    db: str, exact: list[str], fuzzy: list[str], rounds: int, url: str | None = None
+) -> dict:
+    """One fresh interpreter on `db` (or the PostgreSQL database at `url`); its figures."""
     root = str(Path(__file__).resolve().parents[1])
     arguments = {
         "db": db,
+        "url": url,
         "exact": exact,
         "fuzzy": fuzzy,
         "lookup_rounds": rounds,
@@ -200,6 +204,12 @@ def main() -> None:
         )
         parser.add_argument("--starts", type=int, default=3, help="fresh processes per size")
         parser.add_argument("--target-size", type=int, default=30_000)
+        parser.add_argument(
+            "--database-url",
+            default=None,
+            help="measure PostgreSQL: a server URL; each size goes into a new schema there "
+            "(moved from a TinyDB file by `radar db migrate`'s code, timed as migrate_s)",
+        )
 
     options = parse_options(__doc__.splitlines()[0], configure)
     quick = options.quick
@@ -208,6 +218,7 @@ def main() -> None:
     target_size = sizes[-1] if quick else options.target_size
     subscriptions = 20 if quick else 500
 
+    server = options.database_url
     curve: dict[int, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="radar-bench-") as scratch:
         for size in sizes:
@@ -215,8 +226,11 @@ def main() -> None:
             facts = build_database(
                 path, models=size, releases=size // 10, subscriptions=subscriptions
             )
+            url, migrate_s = _into_postgres(server, path, size) if server else (None, None)
             runs = [
-                spawn_and_measure(facts.path, facts.exact_queries[:10], facts.fuzzy_queries[:10], 3)
+                spawn_and_measure(
+                    facts.path, facts.exact_queries[:10], facts.fuzzy_queries[:10], 3, url
+                )
                 for _ in range(starts)
             ]
             point = {key: median(run[key] for run in runs) for key in runs[0]}
@@ -224,6 +238,8 @@ def main() -> None:
             point["file_mb"] = round(path.stat().st_size / 1e6, 1)
             point["releases"] = facts.releases
             point["cold_start_s_each"] = [round(run["cold_start_s"], 3) for run in runs]
+            if migrate_s is not None:
+                point["migrate_s"] = round(migrate_s, 2)
             curve[size] = point
             path.unlink()
 
@@ -239,12 +255,14 @@ def main() -> None:
         "curve": {str(size): point for size, point in curve.items()},
         "growth_exponent": growth,
     }
+    figures["backend"] = "postgres" if server else "tinydb"
     targets = {
         "cold_start_s": Target(at["cold_start_s"], 2.0, "<=", " s"),
         "peak_rss_mb": Target(at["peak_rss_mb"], 250, "<=", " MB"),
         "fuzzy_lookup_p50_ms": Target(at["fuzzy_lookup_p50_ms"], 20, "<=", " ms"),
         "digest_ms": Target(at["digest_ms"], 300, "<=", " ms"),
-        "poll_write_ms": Target(at["poll_write_ms"], 500, "<=", " ms"),
+        # Issue 14 asks PostgreSQL for a fifth of the file's budget: it writes only changes.
+        "poll_write_ms": Target(at["poll_write_ms"], 100 if server else 500, "<=", " ms"),
     }
     for figure in FIGURES:
         # RSS has a fixed floor (the interpreter and libraries), so its slope understates
@@ -256,6 +274,25 @@ def main() -> None:
         for size in sizes
     ]
     report(BENCH, quick=quick, figures=figures, targets=targets, notes=notes)
+
+
+def _into_postgres(server: str, path: Path, size: int) -> tuple[str, float]:
+    """A new schema on `server` holding the file's data, and how long moving it took."""
+    import psycopg
+
+    from bot.store.transfer import migrate_tinydb_to_postgres
+    from tests.pg import with_schema
+
+    schema = f"bench_{size}_{int(time.time())}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    url = with_schema(server, schema)
+    begun = time.monotonic()
+    migrate_tinydb_to_postgres(path, url)
+    moved = time.monotonic() - begun
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")  # as autovacuum would after a bulk load
+    return url, moved
 
 
 if __name__ == "__main__":

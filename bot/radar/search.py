@@ -123,11 +123,12 @@ class _Built:
     starts: tuple[int, ...]  # where each entry's line starts in `haystack`
 
     @classmethod
-    def of(cls, records: list[ModelRecord]) -> _Built:
+    def of(cls, ids: Iterable[str]) -> _Built:
+        """From repo ids (any case): the index needs no more of a record than its id."""
         entries = []
-        for record in records:
-            normalised = normalise(record.id)
-            entries.append((record.id.lower(), normalised, _Words.of_normalised(normalised)))
+        for repo_id in ids:
+            normalised = normalise(repo_id)
+            entries.append((repo_id.lower(), normalised, _Words.of_normalised(normalised)))
         starts, offset = [], 0
         for _key, _choice, words in entries:
             starts.append(offset)
@@ -169,10 +170,10 @@ class ModelIndex:
 
     def __init__(
         self,
-        records: Callable[[], list[ModelRecord]],
+        ids: Callable[[], Iterable[str]],
         version: Callable[[], object],
     ) -> None:
-        self._records = records
+        self._ids = ids
         self._version = version
         self._lock = threading.Lock()
         # Called after each rebuild; `serve` hands it `gc.freeze` (see `bot.serve`).
@@ -188,7 +189,7 @@ class ModelIndex:
             return self._built
         with self._lock:
             if version != self._built_for:
-                self._built = _Built.of(self._records())
+                self._built = _Built.of(self._ids())
                 self._built_for = version
                 if self.after_build is not None:
                     self.after_build()

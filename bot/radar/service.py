@@ -91,7 +91,8 @@ class RadarService:
         self.hub = hub
         self.policy = policy or NotabilityPolicy()
         self.clock = clock
-        self.index = ModelIndex(store.models.values, lambda: len(store.models))
+        # Keys are lower-cased ids: all the index needs, without building 100k records.
+        self.index = ModelIndex(store.models.keys, lambda: len(store.models))
         self._hub_cache = _TTLCache()
 
     # ---------------------------------------------------------------- models
