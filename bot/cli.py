@@ -231,7 +231,7 @@ def _db(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) 
 def _poll(core: Core, as_json: bool, out: TextIO, err: TextIO) -> int:
     from bot.textview import event_json, event_text, filtered_counts, filtered_text, plural
 
-    known = {record.key for record in core.store.models.values()}
+    known = set(core.store.models.keys())
     report = core.tracker.poll_cycle()
     for event in report.events:
         if as_json:
@@ -252,7 +252,8 @@ def _poll(core: Core, as_json: bool, out: TextIO, err: TextIO) -> int:
     if as_json:
         return EXIT_ERROR if report.status == "failed" else EXIT_OK
 
-    fresh = [record for record in core.store.models.values() if record.key not in known]
+    ids = core.store.models.keys()
+    fresh = list(core.store.models.get_many(key for key in ids if key not in known).values())
     history = len(fresh) - report.new_repos
     created = sum(1 for event in report.events if event.kind == "new_release")
     updated = len(report.events) - created

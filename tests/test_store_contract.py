@@ -251,3 +251,22 @@ def _keys(collection: object) -> list[str]:
 
 def _find(collection: object, **equals: str) -> list:
     return collection.find(**equals)  # type: ignore[attr-defined]
+
+
+def test_find_and_get_many_answer_like_a_scan(backend: Opener) -> None:
+    store = backend()
+    for number in range(10):
+        store.models.put(a_model(number, notable=number % 2 == 0))
+    store.deliveries.put(Delivery(channel_id="C1", release_id="r1", status="posting"))
+    store.deliveries.put(Delivery(channel_id="C2", release_id="r1", status="sent", ts="1.1"))
+    store.commit()
+    store.models.put(a_model(10, notable=True))  # pending: found too
+    notable = sorted(m.downloads for m in store.models.find(notable=True))
+    assert notable == [0, 2, 4, 6, 8, 10]
+    assert sorted(m.downloads for m in store.models.find(release_id=None)) == [
+        1, 2, 4, 5, 7, 8, 10
+    ]
+    assert [d.channel_id for d in store.deliveries.find(status="posting")] == ["C1"]
+    wanted = [a_model(1).key, a_model(10).key, "nobody/none", a_model(1).key]
+    assert sorted(store.models.get_many(wanted)) == sorted({a_model(1).key, a_model(10).key})
+    store.close()

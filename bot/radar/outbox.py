@@ -169,7 +169,8 @@ class Outbox:
         now = self.clock()
         with self.store.lock:
             if self._open is None:
-                self._open = {d.key for d in self.store.deliveries.values() if d.status in OPEN}
+                find = self.store.deliveries.find  # an index on PostgreSQL
+                self._open = {d.key for status in OPEN for d in find(status=status)}
             rows = []
             for key in list(self._open):
                 row = self.store.deliveries.get(key)

@@ -202,13 +202,13 @@ class RadarService:
         needle = normalise(query)
         words = [w for w in needle.split() if len(w) >= 3]
         scored: list[tuple[int, str]] = []
-        if words:
-            for record in self.store.models.values():
-                haystack = normalise(record.id)
-                if any(word in haystack for word in words):
-                    scored.append((record.downloads + (10**9 if record.notable else 0), record.id))
+        if words:  # keys, then only the matching records: a database need not load them all
+            ids = self.store.models.keys()
+            hits = [key for key in ids if any(word in normalise(key) for word in words)]
+            for record in self.store.models.get_many(hits).values():
+                scored.append((record.downloads + (10**9 if record.notable else 0), record.id))
         if not scored:
-            scored = [(r.downloads, r.id) for r in self.store.models.values() if r.notable]
+            scored = [(r.downloads, r.id) for r in self.store.models.find(notable=True)]
         scored.sort(reverse=True)
         return [repo_id for _score, repo_id in scored[:limit]]
 

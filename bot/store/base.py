@@ -12,7 +12,7 @@ several calls takes `store.lock` (an `RLock`).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Generic, Protocol, TypeVar
 
 from bot.radar.models import (
@@ -46,6 +46,7 @@ class Collection(Protocol[T]):
     # Queries a backend that does not hold everything in memory answers with an index.
     def keys(self) -> list[str]: ...
     def find(self, **equals: object) -> list[T]: ...
+    def get_many(self, keys: Iterable[str]) -> dict[str, T]: ...
     def revision(self) -> object: ...
 
 
@@ -132,6 +133,10 @@ class MemoryCollection(Generic[T]):
             for item in items
             if all(getattr(item, field, None) == value for field, value in equals.items())
         ]
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, T]:
+        with self._lock:
+            return {key: self._items[key] for key in keys if key in self._items}
 
     def revision(self) -> int:
         """Changes whenever a record is put or deleted (for caches built from the records)."""

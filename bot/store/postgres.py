@@ -26,6 +26,7 @@ each step once.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -319,9 +320,34 @@ class PostgresCollection(Generic[T]):
         return keys
 
     def find(self, **equals: object) -> list[T]:
-        """Records whose top-level fields equal these strings (indexed fields are fast)."""
-        conditions = " AND ".join(f"doc->>'{field}' = %s" for field in equals)
-        return list(self.iter_where(conditions, tuple(equals.values()), equals))
+        """Records whose top-level fields equal these values (indexed fields are fast)."""
+        conditions, params = [], []
+        for field, value in equals.items():
+            if value is None:
+                conditions.append(f"doc->>'{field}' IS NULL")
+            else:
+                conditions.append(f"doc->>'{field}' = %s")
+                params.append(value if isinstance(value, str) else json.dumps(value))
+        return list(self.iter_where(" AND ".join(conditions), tuple(params), equals))
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, T]:
+        """The records of these keys that exist, in one query."""
+        wanted = list(dict.fromkeys(keys))
+        found: dict[str, T] = {}
+        with self._lock:
+            rest = []
+            for key in wanted:
+                if key in self.pending:
+                    item = self.pending[key]
+                    if item is not None:
+                        found[key] = item
+                else:
+                    rest.append(key)
+        if rest:
+            sql = f"SELECT key, doc::text FROM {self.table} WHERE key = ANY(%s)"
+            for key, text in self.store.query(sql, (rest,)):
+                found[key] = self.kind.model_validate_json(text)
+        return found
 
     def revision(self) -> tuple[int, int]:
         """Changes whenever a commit (of any replica) or a pending change touched this
@@ -608,8 +634,6 @@ def _documents_version(conn: Any) -> int | None:
 
 
 def _set_meta(conn: Any, name: str, value: object) -> None:
-    import json
-
     conn.execute(
         "INSERT INTO radar_meta (name, value) VALUES (%s, %s::jsonb) "
         "ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value",
