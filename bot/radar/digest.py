@@ -276,13 +276,14 @@ def _not_after(period: str, last_sent_period: str) -> bool:
 
 def _score_window(store: Store, start: datetime, end: datetime) -> list[_Scored]:
     """One pass over the releases; downloads are looked up only for those in the window."""
-    lookup = store.models.get
+    window = [r for r in store.releases.values() if start <= as_utc(r.first_seen) < end]
+    # The members of the window's releases in one read, not one per member (a database).
+    lookup = store.models.get_many(m.lower() for r in window for m in r.members).get
     scored: list[_Scored] = []
-    for release in store.releases.values():
+    for release in window:
+        region = release.region or Region.OTHER
         seen = as_utc(release.first_seen)
-        if start <= seen < end:
-            region = release.region or Region.OTHER
-            scored.append(_Scored(release, seen, region, release_downloads(release, lookup)))
+        scored.append(_Scored(release, seen, region, release_downloads(release, lookup)))
     return scored
 
 

@@ -196,7 +196,12 @@ class ModelIndex:
             return self._built
 
     def search(
-        self, query: str, lookup: Callable[[str], ModelRecord | None], *, limit: int = 4
+        self,
+        query: str,
+        lookup: Callable[[str], ModelRecord | None],
+        *,
+        limit: int = 4,
+        lookup_many: Callable[[list[str]], dict[str, ModelRecord]] | None = None,
     ) -> list[Match]:
         """Best matches first; an exact id (any case) always wins with score 100."""
         built = self._ensure()
@@ -225,8 +230,10 @@ class ModelIndex:
             score_cutoff=MIN_SCORE,  # push the lab's own repo out before popularity counts
         )
         scored: list[Match] = []
+        # A database answers every candidate in one read rather than one read each.
+        found = lookup_many([key for _c, _s, key in candidates]) if lookup_many else None
         for _choice, score, key in candidates:
-            record = lookup(key)
+            record = found.get(key) if found is not None else lookup(key)
             if record is None or (exact is not None and record.id == exact.id):
                 continue
             scored.append(Match(record, float(score) + _popularity_bonus(record, needle)))

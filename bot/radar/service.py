@@ -7,6 +7,7 @@ so storing a looked-up repo of a tracked lab would swallow its release alert.
 
 from __future__ import annotations
 
+import heapq
 import re
 import threading
 import time
@@ -108,7 +109,8 @@ class RadarService:
         `needs_hub` and `finish_on_hub` completes it, so a caller can do that part where
         waiting on the network holds up nothing else."""
         query = query.strip()
-        matches_ = self.index.search(query, self.store.models.get, limit=4)
+        models = self.store.models
+        matches_ = self.index.search(query, models.get, limit=4, lookup_many=models.get_many)
         best = matches_[0] if matches_ else None
         # Fuzzy scores plus the popularity bonus can pass 100: compare ids for "exact".
         exact = best is not None and best.record.id.lower() == query.lower()
@@ -205,8 +207,10 @@ class RadarService:
         if words:  # keys, then only the matching records: a database need not load them all
             ids = self.store.models.keys()
             hits = [key for key in ids if any(word in normalise(key) for word in words)]
-            for record in self.store.models.get_many(hits).values():
-                scored.append((record.downloads + (10**9 if record.notable else 0), record.id))
+            for start in range(0, len(hits), 1000):  # a common word may match most models
+                chunk = self.store.models.get_many(hits[start : start + 1000]).values()
+                best = [(r.downloads + (10**9 if r.notable else 0), r.id) for r in chunk]
+                scored = heapq.nlargest(limit, scored + best)
         if not scored:
             scored = [(r.downloads, r.id) for r in self.store.models.find(notable=True)]
         scored.sort(reverse=True)

@@ -336,11 +336,15 @@ class PostgresCollection(Generic[T]):
         found: dict[str, T] = {}
         with self._lock:
             rest = []
+            if self._cap:
+                self._check_cache()
             for key in wanted:
                 if key in self.pending:
                     item = self.pending[key]
                     if item is not None:
                         found[key] = item
+                elif self._cap and key in self._cache:
+                    found[key] = self._cache[key]
                 else:
                     rest.append(key)
         if rest:
