@@ -240,6 +240,7 @@ def main() -> None:
             point["cold_start_s_each"] = [round(run["cold_start_s"], 3) for run in runs]
             if migrate_s is not None:
                 point["migrate_s"] = round(migrate_s, 2)
+                _drop_schema(server, url)
             curve[size] = point
             path.unlink()
 
@@ -280,7 +281,6 @@ def _into_postgres(server: str, path: Path, size: int) -> tuple[str, float]:
     """A new schema on `server` holding the file's data, and how long moving it took."""
     import psycopg
 
-    from bot.store.transfer import migrate_tinydb_to_postgres
     from tests.pg import with_schema
 
     schema = f"bench_{size}_{int(time.time())}"
@@ -288,11 +288,31 @@ def _into_postgres(server: str, path: Path, size: int) -> tuple[str, float]:
         conn.execute(f"CREATE SCHEMA {schema}")
     url = with_schema(server, schema)
     begun = time.monotonic()
-    migrate_tinydb_to_postgres(path, url)
+    # `radar db migrate` in its own process, as an operator runs it; in this process it
+    # would also raise the peak RSS that the measuring child inherits across fork + exec.
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "db", "migrate", "--from", str(path), "--to", url],
+        capture_output=True,
+        text=True,
+        cwd=str(Path(__file__).resolve().parents[1]),
+        timeout=900,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"radar db migrate failed:\n{done.stderr[-3000:]}")
     moved = time.monotonic() - begun
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")  # as autovacuum would after a bulk load
     return url, moved
+
+
+def _drop_schema(server: str, url: str | None) -> None:
+    import psycopg
+
+    schema = (url or "").rsplit("search_path%3D", 1)[-1]
+    if schema.startswith("bench_"):
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 if __name__ == "__main__":

@@ -419,4 +419,14 @@ def _secrets(settings: Settings) -> list[str]:
         settings.hf_token,
         settings.hf_webhook_secret,
     ]
-    return [v.get_secret_value() for v in values if v is not None]
+    secrets = [v.get_secret_value() for v in values if v is not None]
+    url = settings.postgres_url
+    if url:  # the whole URL, and its password wherever it shows up alone
+        from urllib.parse import urlsplit
+
+        secrets.append(url)
+        with contextlib.suppress(ValueError):
+            password = urlsplit(url).password
+            if password:
+                secrets.append(password)
+    return secrets
