@@ -69,6 +69,9 @@ GUARDS: dict[str, str] = {
 # leader's poll writes models): a cache is dropped when the collection's revision shows a
 # commit by someone else, looked at no more than every `CACHE_CHECK_SECONDS`.
 CACHED: dict[str, int] = {"models": 20_000}
+# Small collections the leader alone writes and readers scan whole (digests, `latest`, the
+# grouping of new repos into releases): kept whole, under the same revision check.
+CACHED_WHOLE = frozenset({"releases"})
 CACHE_CHECK_SECONDS = 1.0
 MIGRATION_LOCK = 0x7261646172  # "radar": serialises schema steps between replicas
 
@@ -215,6 +218,9 @@ class PostgresCollection(Generic[T]):
         self._cache: OrderedDict[str, T] = OrderedDict()
         self._cache_revision: int | None = None
         self._checked_at = 0.0
+        self._keep_whole = name in CACHED_WHOLE
+        self._whole: dict[str, T] | None = None
+        self._counted: tuple[int, int] | None = None  # (revision, rows) of the last count
 
     # -- the Collection protocol -----------------------------------------------------
 
@@ -227,6 +233,8 @@ class PostgresCollection(Generic[T]):
                 if key in self._cache:
                     self._cache.move_to_end(key)
                     return self._cache[key]
+        if self._keep_whole:
+            return self._whole_copy().get(key)
         rows = self.store.query(f"SELECT doc::text FROM {self.table} WHERE key = %s", (key,))
         item = self.kind.model_validate_json(rows[0][0]) if rows else None
         if self._cap and item is not None:  # an absent key is asked again: it may appear
@@ -244,7 +252,22 @@ class PostgresCollection(Generic[T]):
         revision = self._committed_revision()
         if revision != self._cache_revision:
             self._cache.clear()  # another replica committed: what we cached may be stale
+            self._whole = None
             self._cache_revision = revision
+
+    def _whole_copy(self) -> dict[str, T]:
+        """The committed collection (kept whole, see CACHED_WHOLE), as a new dict."""
+        with self._lock:
+            self._check_cache()
+            if self._whole is not None:
+                return dict(self._whole)
+            revision = self._cache_revision
+        sql = f"SELECT key, doc::text FROM {self.table}"
+        loaded = {key: self.kind.model_validate_json(text) for key, text in self.store.query(sql)}
+        with self._lock:
+            if self._cache_revision == revision:  # no commit landed meanwhile
+                self._whole = loaded
+        return dict(loaded)
 
     def _remember(self, key: str, item: T) -> None:
         self._cache[key] = item
@@ -252,20 +275,34 @@ class PostgresCollection(Generic[T]):
         while len(self._cache) > self._cap:
             self._cache.popitem(last=False)
 
-    def committed(self, changes: dict[str, T | None], revision: int) -> None:
-        """This process's commit wrote `changes` and moved the revision to `revision`."""
-        if not self._cap:
+    def committed(self, changes: dict[str, T | None], revisions: tuple[int, int]) -> None:
+        """This process's commit wrote `changes`, moving the revision from `before` to
+        `after`; a cache that had not seen `before` missed another replica's commit."""
+        if not (self._cap or self._keep_whole):
+            return
+        before, after = revisions
+        if before != self._cache_revision:
+            self._cache.clear()
+            self._whole = None
+            self._cache_revision = None
             return
         for key, item in changes.items():
-            if item is None:
-                self._cache.pop(key, None)
-            else:
-                self._remember(key, item)
-        self._cache_revision = revision
+            if self._whole is not None:
+                if item is None:
+                    self._whole.pop(key, None)
+                else:
+                    self._whole[key] = item
+            if self._cap:
+                if item is None:
+                    self._cache.pop(key, None)
+                else:
+                    self._remember(key, item)
+        self._cache_revision = after
 
     def forget_cache(self) -> None:
         with self._lock:
             self._cache.clear()
+            self._whole = None
             self._cache_revision = None
 
     def _committed_revision(self) -> int:
@@ -290,13 +327,27 @@ class PostgresCollection(Generic[T]):
             return existed
 
     def values(self) -> list[T]:
+        if self._keep_whole:
+            whole = self._whole_copy()
+            with self._lock:
+                for key, item in self.pending.items():
+                    if item is None:
+                        whole.pop(key, None)
+                    else:
+                        whole[key] = item
+            return list(whole.values())
         return list(self.iter_where())
 
     def __len__(self) -> int:
         with self._lock:
             pending = dict(self.pending)
         if not pending:
-            return int(self.store.query(f"SELECT count(*) FROM {self.table}")[0][0])
+            # The search index asks before every lookup; count(*) only after a commit.
+            revision = self._committed_revision()
+            if self._counted is None or self._counted[0] != revision:
+                count = int(self.store.query(f"SELECT count(*) FROM {self.table}")[0][0])
+                self._counted = (revision, count)
+            return self._counted[1]
         rows = self.store.query(
             f"SELECT count(*), count(*) FILTER (WHERE key = ANY(%s)) FROM {self.table}",
             (list(pending),),
@@ -473,7 +524,7 @@ class PostgresStore:
             if not batches:
                 return
             conn = self._pool.take()
-            revisions: dict[str, int] = {}
+            revisions: dict[str, tuple[int, int]] = {}
             try:
                 with conn.transaction(), conn.cursor() as cursor:
                     for collection, changes in batches:
@@ -489,8 +540,7 @@ class PostgresStore:
                             )
                         if upserts:
                             cursor.executemany(collection.upsert_sql(), upserts)
-                        cursor.execute(_BUMP_REVISION, (f"rev:{collection.name}",))
-                        revisions[collection.name] = int(cursor.fetchone()[0])
+                        revisions[collection.name] = _bump(cursor, collection.name)
             except Exception as exc:
                 raise _store_error(exc, "commit") from None
             finally:
@@ -542,7 +592,7 @@ class PostgresStore:
                 if chunk:
                     cursor.executemany(collection.upsert_sql(), chunk)
                     count += len(chunk)
-                cursor.execute(_BUMP_REVISION, (f"rev:{name}",))
+                _bump(cursor, name)
         except Exception as exc:
             raise _store_error(exc, "load") from None
         finally:
@@ -551,6 +601,20 @@ class PostgresStore:
 
 
 _MISSING = object()
+def _bump(cursor: Any, name: str) -> tuple[int, int]:
+    """Move a collection's revision on, in the commit's transaction: (before, after).
+
+    The row lock orders the commits of every replica on this collection, so `before` tells
+    a cache whether anyone else committed since it last looked."""
+    cursor.execute(
+        "SELECT value FROM radar_meta WHERE name = %s FOR UPDATE", (f"rev:{name}",)
+    )
+    row = cursor.fetchone()
+    before = int(row[0]) if row else 0
+    cursor.execute(_BUMP_REVISION, (f"rev:{name}",))
+    return before, int(cursor.fetchone()[0])
+
+
 _BUMP_REVISION = (
     "INSERT INTO radar_meta (name, value) VALUES (%s, to_jsonb(nextval('radar_rev'))) "
     "ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value RETURNING value"
