@@ -31,7 +31,7 @@ MODELS = [
 
 def search(query: str, models: list[ModelRecord] = MODELS) -> list[str]:
     by_key = {m.id.lower(): m for m in models}
-    index = ModelIndex(lambda: list(by_key.values()), lambda: len(by_key))
+    index = ModelIndex(lambda: list(by_key), lambda: len(by_key))  # the index takes ids
     return [match.record.id for match in index.search(query, by_key.get)]
 
 
@@ -42,7 +42,7 @@ def test_normalise_splits_ids_into_lower_case_words() -> None:
 
 def test_an_exact_id_in_any_case_wins_with_a_perfect_score() -> None:
     by_key = {m.id.lower(): m for m in MODELS}
-    index = ModelIndex(lambda: MODELS, lambda: len(MODELS))
+    index = ModelIndex(lambda: [m.id for m in MODELS], lambda: len(MODELS))
     [first, *_] = index.search("qwen/QWEN3-8b", by_key.get)
     assert first.record.id == "Qwen/Qwen3-8B" and first.score == 100.0
 
