@@ -38,7 +38,8 @@ def no_slack_settings(settings: Settings) -> bool:
 
 def watch(settings: Settings, out: TextIO, err: TextIO) -> int:
     """Poll every POLL_INTERVAL_SECONDS and print what is new until told to stop."""
-    check_writable(settings.radar_db_path)
+    if settings.postgres_url is None:  # the file's directory; PostgreSQL says so at open
+        check_writable(settings.radar_db_path)
     core = build_core(settings)
     print(CONNECT_SLACK, file=err, flush=True)
     try:
