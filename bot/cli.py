@@ -233,6 +233,8 @@ def _poll(core: Core, as_json: bool, out: TextIO, err: TextIO) -> int:
 
     known = set(core.store.models.keys())
     report = core.tracker.poll_cycle()
+    if core.snapshots is not None:  # as serve's scheduler does: cron installs get adoption
+        core.snapshots.after_poll()
     for event in report.events:
         if as_json:
             print(json.dumps(event_json(event)), file=out)

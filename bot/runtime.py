@@ -22,6 +22,7 @@ from bot.radar.outbox import Outbox
 from bot.radar.policy import NotabilityPolicy
 from bot.radar.ports import HubSource
 from bot.radar.service import RadarService
+from bot.radar.snapshots import Snapshots
 from bot.radar.tracker import Tracker
 from bot.store import open_database
 from bot.store.base import Store
@@ -44,6 +45,7 @@ class Core:
     clock: Callable[[], datetime]
     stopping: threading.Event = field(default_factory=threading.Event)
     push: PushHealth | None = None  # webhook health: which poll interval applies
+    snapshots: Snapshots | None = None  # adoption snapshots, taken after each poll
 
     def stop(self) -> None:
         """Begin shutdown: the poll in progress skips requests it has not sent yet."""
@@ -122,5 +124,14 @@ def build_core(
             poll_interval=settings.poll_interval_seconds,
             reconcile_interval=settings.reconcile_interval_seconds,
             clock=clock,
+        ),
+        snapshots=Snapshots(
+            hub,
+            store,
+            registry,
+            outbox=outbox,
+            clock=clock,
+            concurrency=settings.hub_concurrency,
+            stopping=stopping,
         ),
     )

@@ -69,6 +69,8 @@ def poll_and_deliver(core: Core, radar: SlackRadar, pace: _PollPace | None = Non
     refresh = timedelta(seconds=core.settings.refresh_interval_seconds)
     if core.tracker.refresh_due(refresh):
         core.tracker.refresh_counts()
+    if core.snapshots is not None:  # adoption: the day's snapshot when due, follow-ups
+        core.snapshots.after_poll()
     radar.deliverer.drain()
 
 

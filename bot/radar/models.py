@@ -166,6 +166,7 @@ class Filters(BaseModel):
     regions: list[Region] = Field(default_factory=list)
     min_params_b: float | None = None
     tasks: list[str] = Field(default_factory=list)
+    follow_ups: bool = True  # `follow-ups:off`: no day-7/30/90 adoption replies in threads
 
     def canonical(self) -> str:
         """A stable text form, so the same filters given twice are one subscription."""
@@ -175,6 +176,8 @@ class Filters(BaseModel):
         if self.min_params_b is not None:
             parts.append(f"min-params:{self.min_params_b:g}B")
         parts += [f"task:{t}" for t in sorted(set(self.tasks))]
+        if not self.follow_ups:
+            parts.append("follow-ups:off")
         return " ".join(parts)
 
     @property
@@ -240,9 +243,15 @@ class Delivery(Record):
     last_error: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    # An adoption follow-up (a thread reply at day 7, 30 or 90) rides the same outbox:
+    # its own row per (channel, release, day), replying in the alert's thread.
+    follow_up_day: int | None = None
+    thread_ts: str | None = None
 
     @property
     def key(self) -> str:
+        if self.follow_up_day is not None:
+            return f"{self.channel_id}|{self.release_id}|d{self.follow_up_day}"
         return f"{self.channel_id}|{self.release_id}"
 
 
@@ -255,6 +264,31 @@ class StateEntry(Record):
     @property
     def key(self) -> str:
         return self.name
+
+
+class AdoptionSeries(Record):
+    """Daily snapshots of one release's (or one tracked lab's) Hub downloads.
+
+    `days` are UTC epoch day numbers (ascending, real snapshots only: gaps are interpolated
+    when read, never stored); `totals` the summed `downloadsAllTime` of the release's
+    members (of the lab's most downloaded models) on those days; `recent` the summed
+    30-day `downloads` (labs only). Old points are thinned (see `bot.radar.adoption.thin`).
+    """
+
+    id: str  # "release:<release id>" or "lab:<namespace>"
+    kind: Literal["release", "lab"]
+    region: Region | None = None
+    start_day: int  # release: the UTC day first seen; lab: the first snapshot's day
+    from_launch: bool = False  # the radar saw the release go public (day-0 baseline)
+    offset: int = 0  # downloadsAllTime of the members when first seen (not "since")
+    members: list[str] = Field(default_factory=list)  # lower ids counted so far
+    days: list[int] = Field(default_factory=list)
+    totals: list[int] = Field(default_factory=list)
+    recent: list[int] = Field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return self.id
 
 
 class ReleaseEvent(BaseModel):

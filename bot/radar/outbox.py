@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.radar.adoption import FOLLOW_UP_WINDOW_END
 from bot.radar.filters import matches
 from bot.radar.models import (
     Delivery,
@@ -41,6 +42,9 @@ from bot.store.base import Store
 OPEN = ("pending", "posting")
 FAILED = "failed"
 RETENTION = timedelta(days=30)  # finished rows of a release are kept this long after it
+# ... and at least this long after it was first seen: its adoption follow-ups reply in the
+# alert's thread (they need its ts) and their own rows say they were queued.
+FOLLOW_UP_KEEP = timedelta(days=FOLLOW_UP_WINDOW_END + 1)
 PRUNE_EVERY = timedelta(hours=6)
 PRUNE_STATE = "outbox"
 
@@ -250,7 +254,10 @@ class Outbox:
                 if row.status in OPEN or as_utc(row.updated_at) >= horizon:
                     continue
                 release = self.store.releases.get(row.release_id)
-                if release is None or as_utc(release.updated_at) < horizon:
+                if release is None or (
+                    as_utc(release.updated_at) < horizon
+                    and as_utc(release.first_seen) < now - FOLLOW_UP_KEEP
+                ):
                     self.store.deliveries.delete(row.key)
                     self._fresh.discard(row.key)
                     removed += 1

@@ -40,6 +40,7 @@ from bot.radar.channels import ChannelSettings
 from bot.radar.models import Delivery, ModelRecord, Release, utcnow
 from bot.radar.outbox import Outbox
 from bot.slack import errors, ids
+from bot.slack.followups import post_follow_up
 from bot.slack.history import find_posted, find_reply
 from bot.slack.pacing import MethodPaused, Pacer, run_paced
 from bot.slack.render import release_alert, release_metadata, release_update_reply
@@ -201,7 +202,9 @@ class Deliverer:
         members = self.outbox.members(release)
         for _attempt in range(3):
             try:
-                if row.ts is None:
+                if row.follow_up_day is not None:  # an adoption follow-up in the thread
+                    yield from post_follow_up(self, row, release, report, fresh=fresh)
+                elif row.ts is None:
                     yield from self._post_new(row, release, members, report, fresh=fresh)
                 else:
                     yield from self._post_update(row, release, members, report, fresh=fresh)

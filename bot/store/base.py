@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from typing import Generic, Protocol, TypeVar
 
 from bot.radar.models import (
+    AdoptionSeries,
     Delivery,
     DigestSchedule,
     Lab,
@@ -60,6 +61,7 @@ class Store(Protocol):
     digests: Collection[DigestSchedule]
     deliveries: Collection[Delivery]
     state: Collection[StateEntry]
+    adoption: Collection[AdoptionSeries]
 
     def commit(self) -> None: ...
     def close(self) -> None: ...
@@ -74,6 +76,7 @@ COLLECTIONS: dict[str, type[Record]] = {
     "digests": DigestSchedule,
     "deliveries": Delivery,
     "state": StateEntry,
+    "adoption": AdoptionSeries,
 }
 
 
@@ -164,6 +167,9 @@ class MemoryStore:
             "deliveries", Delivery, self.lock
         )
         self.state: MemoryCollection[StateEntry] = MemoryCollection("state", StateEntry, self.lock)
+        self.adoption: MemoryCollection[AdoptionSeries] = MemoryCollection(
+            "adoption", AdoptionSeries, self.lock
+        )
         self.commits = 0
 
     def collections(self) -> dict[str, MemoryCollection]:

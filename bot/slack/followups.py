@@ -1,0 +1,75 @@
+"""Posting an adoption follow-up: a reply in the alert's thread, through the deliverer.
+
+The deliverer (`bot.slack.delivery`) runs this for outbox rows with a `follow_up_day`, with
+its own pacing, retries and step 1 (the row is `posting` and committed before the call).
+Here: a row not `fresh` (an earlier process, or an earlier try, may have posted it) is
+looked for in the thread by its metadata first, so it is adopted, never posted twice; the
+reply carries `radar_follow_up` metadata; Slack's ts is recorded as `sent`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import TYPE_CHECKING
+
+from bot.radar.adoption import book_from_store, epoch_day, release_series_id
+from bot.radar.followups import METADATA_TYPE, follow_up_key
+from bot.radar.models import Delivery, Release
+from bot.slack.adoption_view import follow_up_reply
+from bot.slack.history import find_reply
+
+if TYPE_CHECKING:
+    from bot.slack.delivery import Deliverer, DrainReport
+
+
+def post_follow_up(
+    deliverer: Deliverer,
+    row: Delivery,
+    release: Release,
+    report: DrainReport,
+    *,
+    fresh: bool,
+) -> Generator[float, None, None]:
+    assert row.follow_up_day is not None
+    store = deliverer.store
+    key = follow_up_key(release.id, row.follow_up_day)
+    if row.thread_ts is None:
+        deliverer._save(row, status="dropped", last_error="no alert to reply to")
+        report.dropped += 1
+        return
+    if not fresh:
+        found = find_reply(
+            deliverer.client,
+            row.channel_id,
+            row.thread_ts,
+            event_type=METADATA_TYPE,
+            key="follow_up",
+            value=key,
+        )
+        if found is not None:
+            deliverer._save(row, status="sent", ts=found, last_error=None)
+            report.adopted += 1
+            return
+    with store.lock:
+        book = book_from_store(store)
+        series = store.adoption.get(release_series_id(release.id))
+        today = epoch_day(deliverer.clock())
+        last = series.days[-1] if series is not None and series.days else today
+        age = min(today, last) - (series.start_day if series is not None else today)
+        standing = book.standing(release.id, max(age, row.follow_up_day))
+        members = len(deliverer.outbox.members(release)) or len(release.members)
+    payload = follow_up_reply(release, standing, row.follow_up_day, members)
+    if row.status != "posting":
+        row = deliverer._save(row, status="posting")
+    response = yield from deliverer._paced_call(
+        deliverer.client.chat_postMessage,
+        channel=row.channel_id,
+        thread_ts=row.thread_ts,
+        text=payload["text"],
+        blocks=payload["blocks"],
+        unfurl_links=False,
+        unfurl_media=False,
+        metadata={"event_type": METADATA_TYPE, "event_payload": {"follow_up": key}},
+    )
+    deliverer._save(row, status="sent", ts=response["ts"], last_error=None, durable_soon=True)
+    report.posted += 1
