@@ -2,7 +2,7 @@
 
 Syntax (tokens, any order, values may be comma-separated):
 `org:<namespace>`  `country:<code or name>`  `region:<us|china|eu|other>`
-`min-params:<N>B` (or M/T, decimals allowed)  `task:<pipeline tag>`.
+`min-params:<N>B` (or M/T, decimals allowed)  `task:<pipeline tag>`  `follow-ups:off`.
 Values within one criterion are alternatives; different criteria must all match.
 """
 
@@ -17,7 +17,7 @@ from bot.radar.vocabulary import REGION_NAMES, country_label, params_text
 
 VALID_FORMS = (
     "org:<namespace>, country:<code or name>, region:us|china|eu|other, "
-    "min-params:<N>B, task:<pipeline tag>"
+    "min-params:<N>B, task:<pipeline tag>, follow-ups:off"
 )
 
 # Hub pipeline tags users may filter on (the Hub's task list).
@@ -55,6 +55,7 @@ _KEYS = {
     "region": "region",
     "min-params": "min-params", "min_params": "min-params", "minparams": "min-params",
     "task": "task", "tasks": "task",
+    "follow-ups": "follow-ups", "followups": "follow-ups", "follow_ups": "follow-ups",
 }  # fmt: skip
 
 
@@ -78,6 +79,7 @@ def parse_filters(tokens: Sequence[str], registry: LabRegistry) -> Filters:
     regions: list[Region] = []
     tasks: list[str] = []
     min_params_b: float | None = None
+    follow_ups = True
     for raw in tokens:
         token = raw.strip()
         if not token:
@@ -89,6 +91,11 @@ def parse_filters(tokens: Sequence[str], registry: LabRegistry) -> Filters:
         parts = [part.strip() for part in value.split(",") if part.strip()]
         if not parts:
             raise _fail(token, "the value is missing")
+        if kind == "follow-ups":
+            if len(parts) != 1 or parts[0].lower() not in ("on", "off"):
+                raise _fail(token, "follow-ups takes on or off")
+            follow_ups = parts[0].lower() == "on"
+            continue
         for part in parts:
             if kind == "org":
                 if not _NAMESPACE.match(part):
@@ -118,7 +125,12 @@ def parse_filters(tokens: Sequence[str], registry: LabRegistry) -> Filters:
                     raise _fail(token, f"`{part}` is not a Hub pipeline tag (e.g. text-generation)")
                 _add(tasks, task)
     return Filters(
-        orgs=orgs, countries=countries, regions=regions, min_params_b=min_params_b, tasks=tasks
+        orgs=orgs,
+        countries=countries,
+        regions=regions,
+        min_params_b=min_params_b,
+        tasks=tasks,
+        follow_ups=follow_ups,
     )
 
 
@@ -158,4 +170,5 @@ def describe(filters: Filters) -> str:
         parts.append(f"at least {params_text(filters.min_params_b * 1e9)} params")
     if filters.tasks:
         parts.append("task " + " or ".join(filters.tasks))
-    return ", ".join(parts) if parts else "everything"
+    described = ", ".join(parts) if parts else "everything"
+    return described if filters.follow_ups else f"{described} (no adoption follow-ups)"

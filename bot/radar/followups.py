@@ -75,7 +75,7 @@ def queue_follow_ups(store: Store, outbox: Outbox, now: datetime) -> int:
                 Delivery(
                     channel_id=row.channel_id,
                     release_id=release_id,
-                    status="pending",
+                    status="posting",  # step 1 done by this commit, as for alerts
                     follow_up_day=milestone,
                     thread_ts=row.ts,
                     created_at=now,

@@ -1,0 +1,154 @@
+"""Adoption end to end: months of simulated days against the Hub and Slack stand-ins.
+
+The bot's clock is a `FakeClock` moved a day at a time; the Hub stand-in's
+`downloadsAllTime` of each release grows by a known amount a day, so every number the bot
+posts is computed by hand in the test. Each simulated day runs what `serve`'s scheduler runs
+(`poll_and_deliver` in `bot.schedule`): a poll, the adoption snapshot when due, a drain.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.schedule import poll_and_deliver
+from tests.conftest import track_only
+from tests.doubles import hub_fixtures as fx
+from tests.doubles.hub_server import HubStandIn
+from tests.doubles.slack_server import SlackStandIn, find_broadcast_mentions
+from tests.harness import FakeClock, RadarHarness, radar_command, shown_text
+
+pytestmark = pytest.mark.e2e
+
+GENERAL, QUIET = "C_GENERAL", "C_QUIET"
+LABS = ("Qwen", "deepseek-ai", "mistralai")
+# Three 10–50B launches: downloads since first seen grow by these amounts a day.
+GROWTH = {
+    "Qwen/Qwen9-32B": 1_000,
+    "deepseek-ai/DeepSeek-X-30B": 3_000,
+    "mistralai/Mistral-Y-24B": 500,
+}
+
+
+def start_bot(hub: HubStandIn, slack: SlackStandIn, db: Path, clock: FakeClock) -> RadarHarness:
+    return RadarHarness(hub.url, slack.url, db, clock=clock).start()
+
+
+def day(bot: RadarHarness) -> None:
+    """What the scheduler's poll job does, once."""
+    poll_and_deliver(bot.core, bot.radar)
+
+
+def grow(hub: HubStandIn, age: int) -> None:
+    for repo_id, per_day in GROWTH.items():
+        hub.update(repo_id, downloadsAllTime=per_day * age, downloads=per_day * min(age, 30))
+
+
+def follow_ups(slack: SlackStandIn, channel: str) -> list[dict[str, Any]]:
+    return [
+        m
+        for m in slack.messages(channel)
+        if (m.get("metadata") or {}).get("event_type") == "radar_follow_up"
+    ]
+
+
+def thread_of(slack: SlackStandIn, channel: str, title_word: str) -> str:
+    alerts = [
+        m
+        for m in slack.messages(channel)
+        if m["thread_ts"] is None and title_word in shown_text(m)
+    ]
+    assert len(alerts) == 1, f"one alert for {title_word}"
+    return alerts[0]["ts"]
+
+
+@pytest.fixture
+def world(
+    hub: HubStandIn, slack: SlackStandIn, tmp_path: Path, fake_clock: FakeClock
+) -> Iterator[tuple[RadarHarness, Path]]:
+    db = tmp_path / "radar.json"
+    bot = start_bot(hub, slack, db, fake_clock)
+    track_only(bot.core.registry, bot.core.store, LABS)
+    hub.add_many(
+        [m for m in fx.background(fake_clock.now, 12) if m["id"].split("/")[0] in LABS]
+    )
+    day(bot)  # the first poll records history silently, and the first snapshot
+    assert slack.messages() == []
+    holder = {"bot": bot}
+    yield holder, db
+    holder["bot"].stop()
+
+
+def test_follow_ups_at_day_7_30_90_exactly_once_across_restarts_and_an_outage(
+    world, hub: HubStandIn, slack: SlackStandIn, fake_clock: FakeClock
+) -> None:
+    holder, db = world
+    bot: RadarHarness = holder["bot"]
+    radar_command(bot, slack, "subscribe")
+    radar_command(bot, slack, "subscribe follow-ups:off", channel=QUIET)
+    for repo_id in GROWTH:
+        hub.add(
+            fx.model_json(
+                repo_id, created_at=fake_clock.now - timedelta(hours=1), params=30 * fx.B
+            )
+        )
+    fake_clock.advance(minutes=5)
+    day(bot)
+    qwen_thread = thread_of(slack, GENERAL, "Qwen9")
+    assert len([m for m in slack.messages(QUIET) if m["thread_ts"] is None]) == 3
+
+    outage = {7, 8}  # no poll at all on days 7 and 8
+    restarts = {20, 60}
+    crash_after_post = 30  # the day-30 reply reaches Slack, but its `sent` is lost
+    for age in range(1, 101):
+        fake_clock.advance(days=1)
+        grow(hub, age)
+        if age in outage:
+            continue
+        if age in restarts:
+            holder["bot"].stop()
+            holder["bot"] = bot = start_bot(hub, slack, db, fake_clock)
+        if age == crash_after_post:
+            saved = db.with_suffix(".before")
+            bot.core.snapshots.after_poll()  # queues the day-30 follow-ups, committed
+            bot.core.store.commit()
+            shutil.copy(db, saved)
+            bot.drain()  # Slack takes the replies ...
+            holder["bot"].stop()
+            shutil.copy(saved, db)  # ... and the process dies before recording them
+            holder["bot"] = bot = start_bot(hub, slack, db, fake_clock)
+        day(bot)
+
+    replies = follow_ups(slack, GENERAL)
+    keys = sorted(m["metadata"]["event_payload"]["follow_up"] for m in replies)
+    assert keys == sorted(f"{r}#d{d}" for r in _release_ids(bot) for d in (7, 30, 90))
+    assert follow_ups(slack, QUIET) == [], "follow-ups:off keeps the channel's threads quiet"
+    assert all(m["thread_ts"] is not None for m in replies), "thread replies only"
+
+    qwen = [m for m in replies if m["thread_ts"] == qwen_thread]
+    texts = [shown_text(m) for m in qwen]
+    assert len(qwen) == 3
+    # Day 7 fell in the outage: posted once, late, with its real age (day 9). Qwen has
+    # 9 × 1,000 = 9k downloads since first seen; DeepSeek 27k, Mistral 4.5k: #2 of 3, and
+    # the class median is Qwen's own 9k, so the score is 1.0.
+    assert "*Day 9* (the day-7 follow-up, 2 days late" in texts[0]
+    assert "9k downloads since first seen (1 repo)" in texts[0]
+    assert "#2 of 3 10–50B releases the radar has seen at day 9" in texts[0]
+    assert "adoption score 1.0" in texts[0]
+    assert "*Day 30* · 30k downloads" in texts[1] and "#2 of 3" in texts[1]
+    assert "*Day 90* · 90k downloads" in texts[2]
+    deepseek = [m for m in replies if "DeepSeek" in m["text"]]
+    # DeepSeek at day 30: 90k against the median 30k (Qwen): score 3.0, first of three
+    assert any("#1 of 3" in shown_text(m) and "score 3.0" in shown_text(m) for m in deepseek)
+    assert slack.violations == [] and find_broadcast_mentions(slack.messages()) == []
+
+
+def _release_ids(bot: RadarHarness) -> list[str]:
+    """The three launches of the test (the bootstrap's history releases get no alert)."""
+    releases = bot.core.store.releases.values()
+    return [r.id for r in releases if any(member in GROWTH for member in r.members)]
