@@ -11,6 +11,7 @@ import io
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from bot.radar.adoption import SharePoint
 from bot.radar.digest import WeekPoint
 from bot.radar.models import Region
 from bot.radar.vocabulary import REGION_ORDER, REGION_SHORT_NAMES
@@ -30,8 +31,12 @@ CHART_DPI = 100  # 12 x 7 inches at 100 dpi: 1200 x 700 px, a comfortable Slack 
 NO_DATA_TEXT = "No data yet: no notable releases recorded in these weeks"
 
 
-def region_chart_png(weekly: Sequence[WeekPoint], *, title: str) -> bytes:
-    """A 1200x700 PNG: stacked release bars (top) and download lines (bottom) per region.
+def region_chart_png(
+    weekly: Sequence[WeekPoint], *, title: str, shares: Sequence[SharePoint] = ()
+) -> bytes:
+    """A 1200x700 PNG: stacked release bars (top) and download lines (bottom) per region;
+    with `shares` (the adoption snapshots' weekly points), a third panel: each region's
+    share of the tracked labs' 30-day downloads over the same weeks.
 
     A series that is empty or has no release at all still yields a chart, one that says there
     is no data, so callers never have to special-case a fresh install.
@@ -44,13 +49,17 @@ def region_chart_png(weekly: Sequence[WeekPoint], *, title: str) -> bytes:
     FigureCanvasAgg(figure)
     figure.suptitle(title, fontsize=16, fontweight="bold")
 
-    if not any(any(point.releases.values()) for point in weekly):
+    if not any(any(point.releases.values()) for point in weekly) and not shares:
         figure.text(0.5, 0.5, NO_DATA_TEXT, ha="center", va="center", fontsize=14, color="#555555")
         return _png_bytes(figure)
 
     positions = list(range(len(weekly)))
     week_labels = [point.week_start.strftime("%b %d").replace(" 0", " ") for point in weekly]
-    releases_axes, downloads_axes = figure.subplots(2, 1, sharex=True)
+    if shares:
+        releases_axes, downloads_axes, share_axes = figure.subplots(3, 1)
+        _share_panel(share_axes, shares)
+    else:
+        releases_axes, downloads_axes = figure.subplots(2, 1, sharex=True)
 
     stacked = [0] * len(weekly)
     for region in REGION_ORDER:
@@ -67,7 +76,7 @@ def region_chart_png(weekly: Sequence[WeekPoint], *, title: str) -> bytes:
     releases_axes.set_title("Notable releases per week", loc="left", fontsize=12)
     releases_axes.set_ylabel("Releases")
     releases_axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-    releases_axes.set_ylim(0, max(stacked) * 1.1)
+    releases_axes.set_ylim(0, max(max(stacked), 1) * 1.1)
     releases_axes.legend(
         loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=len(REGION_ORDER), frameon=False
     )
@@ -95,6 +104,30 @@ def region_chart_png(weekly: Sequence[WeekPoint], *, title: str) -> bytes:
         axes.spines[["top", "right"]].set_visible(False)
     figure.tight_layout(rect=(0, 0, 1, 0.95))
     return _png_bytes(figure)
+
+
+def _share_panel(axes, shares: Sequence[SharePoint]) -> None:
+    """Each region's share of downloads, one point a week (the race's chart)."""
+    from matplotlib.ticker import PercentFormatter
+
+    positions = list(range(len(shares)))
+    for region in REGION_ORDER:
+        axes.plot(
+            positions,
+            [point.shares.get(region, 0.0) for point in shares],
+            marker="o",
+            linewidth=2,
+            color=REGION_COLOURS[region],
+            label=REGION_SHORT_NAMES[region],
+        )
+    axes.set_title(
+        "Share of tracked labs' downloads (last 30 days), by region", loc="left", fontsize=12
+    )
+    axes.set_ylim(0, 1)
+    axes.yaxis.set_major_formatter(PercentFormatter(1.0))
+    axes.set_xticks(positions, [f"{p.day:%b} {p.day.day}" for p in shares])
+    axes.grid(axis="y", alpha=0.3)
+    axes.spines[["top", "right"]].set_visible(False)
 
 
 def _png_bytes(figure: Figure) -> bytes:

@@ -152,3 +152,78 @@ def _release_ids(bot: RadarHarness) -> list[str]:
     """The three launches of the test (the bootstrap's history releases get no alert)."""
     releases = bot.core.store.releases.values()
     return [r.id for r in releases if any(member in GROWTH for member in r.members)]
+
+
+# ----------------------------------------------------------- the race, stats, digest
+
+
+RACE_MODELS = {  # 30-day downloads at the first snapshot, then a week later
+    "Qwen/Qwen-Race-7B": (600_000, 900_000),
+    "meta-llama/Llama-Race-8B": (300_000, 300_000),
+    "mistralai/Mistral-Race-7B": (100_000, 100_000),
+}
+
+
+@pytest.fixture
+def race_bot(
+    hub: HubStandIn, slack: SlackStandIn, tmp_path: Path, fake_clock: FakeClock
+) -> Iterator[RadarHarness]:
+    bot = start_bot(hub, slack, tmp_path / "radar.json", fake_clock)
+    track_only(bot.core.registry, bot.core.store, ("Qwen", "meta-llama", "mistralai"))
+    for repo_id, (first, _later) in RACE_MODELS.items():
+        model = fx.model_json(
+            repo_id, created_at=fake_clock.now - timedelta(days=200), params=7 * fx.B
+        )
+        model.update(downloads=first, downloadsAllTime=first * 10)
+        hub.add(model)
+    try:
+        yield bot
+    finally:
+        bot.stop()
+
+
+def test_the_first_poll_already_shows_the_race_in_stats(
+    race_bot: RadarHarness, slack: SlackStandIn
+) -> None:
+    assert "No download snapshot yet" in radar_command(race_bot, slack, "stats")
+    day(race_bot)  # the first poll: history only, and the day's snapshot
+    text = radar_command(race_bot, slack, "stats")
+    # 600k + 300k + 100k = 1M: China 60%, US 30%, EU 10%; no week-old snapshot yet
+    assert "*China*: 600k downloads (60%) · new on last week" in text
+    assert "*US*: 300k downloads (30%)" in text
+    assert "*EU*: 100k downloads (10%)" in text
+    assert "3 tracked labs" in text
+
+
+def test_the_digest_race_with_known_numbers_and_a_share_chart(
+    race_bot: RadarHarness, hub: HubStandIn, slack: SlackStandIn, fake_clock: FakeClock
+) -> None:
+    day(race_bot)
+    for age in range(1, 8):
+        fake_clock.advance(days=1)
+        if age == 7:
+            for repo_id, (_first, later) in RACE_MODELS.items():
+                hub.update(repo_id, downloads=later)
+        day(race_bot)
+    result = race_bot.radar.digests.post("C_DIGEST")
+    assert result.ok
+    message = [m for m in slack.messages("C_DIGEST") if m["thread_ts"] is None][-1]
+    text = shown_text(message)
+    # China 900k of 1.3M = 69%, up 50% from 600k; US 300k = 23%, unchanged; EU 8%
+    assert "*China*: 900k downloads (69%) · +50% on last week" in text
+    assert "*US*: 300k downloads (23%) · +0% on last week" in text
+    assert "*EU*: 100k downloads (8%)" in text
+    assert slack.uploads, "the chart (with the share panel) follows the digest"
+    assert slack.violations == []
+
+
+def test_radar_adoption_answers_regions_labs_releases_and_typos(
+    race_bot: RadarHarness, slack: SlackStandIn
+) -> None:
+    day(race_bot)
+    assert "China*: 600k downloads (60%)" in radar_command(race_bot, slack, "adoption")
+    assert "China*: 600k" in radar_command(race_bot, slack, "adoption region")
+    lab = radar_command(race_bot, slack, "adoption qwen")
+    assert "Qwen" in lab and "600k downloads in the last 30 days" in lab
+    typo = radar_command(race_bot, slack, "adoption qwenn-nothing-like-it")
+    assert "I know no release, model or lab" in typo and "adoption region" in typo

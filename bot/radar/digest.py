@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from bot.radar.adoption import Race, race_from_store
 from bot.radar.models import DigestSchedule, ModelRecord, Region, Release, as_utc
 from bot.radar.vocabulary import REGION_ORDER
 
@@ -87,6 +88,7 @@ class Digest:
     scoreboard: Scoreboard
     most_adopted: list[tuple[Release, int]]
     weekly: list[WeekPoint]
+    race: Race | None = None  # the downloads race from the adoption snapshots
 
     @property
     def quiet(self) -> bool:
@@ -168,6 +170,7 @@ def build_digest(store: Store, *, now: datetime, days: int = 7) -> Digest:
         scoreboard=_scoreboard_from(in_period, period_start, now),
         most_adopted=_most_adopted(item for item in scored if item.seen >= adoption_start),
         weekly=_weekly_from(scored, now, DEFAULT_WEEKS),
+        race=race_from_store(store, now),
     )
 
 

@@ -22,6 +22,7 @@ from bot.radar.channels import ChannelSettings
 from bot.radar.digest import build_digest, schedule_due_period
 from bot.radar.models import utcnow
 from bot.slack import errors, ids
+from bot.slack.adoption_view import with_race
 from bot.slack.history import find_posted
 from bot.slack.render import digest_message
 from bot.store.base import Store
@@ -70,6 +71,8 @@ class DigestPoster:
             return DigestResult(channel_id, ok=True, already_posted=True)
         digest = build_digest(self.store, now=now, days=7)
         payload = digest_message(digest, hub_url=self.hub_url)
+        if digest.race is not None:
+            payload = with_race(payload, digest.race)
         identity = (
             {"period": period}
             if period is not None
@@ -93,7 +96,7 @@ class DigestPoster:
             log.warning("digest to %s failed: network: %s", channel_id, type(exc).__name__)
             return DigestResult(channel_id, ok=False, error="network")
         if self.chart:
-            self._upload_chart(channel_id, digest.weekly, now)
+            self._upload_chart(channel_id, digest.weekly, now, digest.race)
         return DigestResult(channel_id, ok=True, ts=response.get("ts"))
 
     def send_due(self) -> list[DigestResult]:
@@ -121,9 +124,13 @@ class DigestPoster:
             self.client.conversations_join(channel=kwargs["channel"])
             return self.client.chat_postMessage(**kwargs)
 
-    def _upload_chart(self, channel_id: str, weekly, now: datetime) -> None:
+    def _upload_chart(self, channel_id: str, weekly, now: datetime, race=None) -> None:
         try:
-            png = region_chart_png(weekly, title="Notable open-weight releases by region")
+            png = region_chart_png(
+                weekly,
+                title="Notable open-weight releases by region",
+                shares=race.weekly if race is not None else (),
+            )
             self.client.files_upload_v2(
                 channel=channel_id,
                 content=png,

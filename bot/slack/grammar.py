@@ -56,6 +56,13 @@ class Stats:
 
 
 @dataclass(frozen=True)
+class Adoption:
+    """`adoption [<release or model> | <lab> | region]`; no target: the regions."""
+
+    target: str | None = None
+
+
+@dataclass(frozen=True)
 class Subscribe:
     filters: Filters
 
@@ -119,6 +126,7 @@ RadarCommand = (
     | Latest
     | Compare
     | Stats
+    | Adoption
     | Subscribe
     | Unsubscribe
     | ListSubscriptions
@@ -136,6 +144,7 @@ USAGE = {
     "latest": "latest [N] [filters]  (N from 1 to 25)",
     "compare": "compare <model> <model> [<model>]",
     "stats": "stats [7d|30d|90d]",
+    "adoption": "adoption [<release or model> | <lab> | region]",
     "subscribe": "subscribe [filters]",
     "unsubscribe": "unsubscribe <id|all>",
     "mute": "mute <org> [<duration> like 7d or 12h]",
@@ -220,6 +229,16 @@ def _stats(args: list[str], _registry: LabRegistry) -> Stats:
     if len(args) > 1 or window not in STATS_WINDOWS:
         raise UsageError(f"`{' '.join(args)}` is not a time window.", USAGE["stats"])
     return Stats(days=STATS_WINDOWS[window])
+
+
+def _adoption(args: list[str], _registry: LabRegistry) -> Adoption:
+    target = " ".join(args).strip()
+    if len(target) > 200:
+        raise UsageError("That is far longer than any release, model or lab name.",
+                         USAGE["adoption"])  # fmt: skip
+    if not target or target.lower() in {"region", "regions", "race"}:
+        return Adoption()
+    return Adoption(target=target)
 
 
 def _subscribe(args: list[str], registry: LabRegistry) -> Subscribe:
@@ -347,6 +366,7 @@ _PARSERS = {
     "latest": _latest,
     "compare": _compare,
     "stats": _stats,
+    "adoption": _adoption,
     "subscribe": _subscribe,
     "unsubscribe": _unsubscribe,
     "subscriptions": _subscriptions,

@@ -21,6 +21,7 @@ from bot.radar.filters import describe
 from bot.radar.service import ModelLookup
 from bot.radar.vocabulary import weekday_name
 from bot.slack import errors, grammar
+from bot.slack.adoption_answers import answer_adoption, stats_with_race
 from bot.slack.context import Reply, SlackRadar
 from bot.slack.grammar import UsageError
 from bot.slack.mrkdwn import escape
@@ -228,7 +229,11 @@ def _comparison(lookups: list[ModelLookup], radar: SlackRadar) -> Payload:
 def _stats(cmd: grammar.Stats, command: dict, radar: SlackRadar) -> Payload:
     now = radar.core.clock()
     board = scoreboard(radar.core.store, start=now - timedelta(days=cmd.days), end=now)
-    return stats_message(board, days=cmd.days)
+    return stats_with_race(stats_message(board, days=cmd.days), radar.core)
+
+
+def _adoption(cmd: grammar.Adoption, command: dict, radar: SlackRadar) -> Payload:
+    return answer_adoption(cmd.target, radar.core, radar_command=radar.settings.radar_command)
 
 
 def _refuse_unless_admin(command: dict, radar: SlackRadar) -> Payload | None:
@@ -430,6 +435,7 @@ HANDLERS: dict[type, Callable[[Any, dict, SlackRadar], Payload]] = {
     grammar.Latest: _latest,
     grammar.Compare: _compare,
     grammar.Stats: _stats,
+    grammar.Adoption: _adoption,
     grammar.Subscribe: _subscribe,
     grammar.Unsubscribe: _unsubscribe,
     grammar.ListSubscriptions: _subscriptions,

@@ -17,6 +17,7 @@ _HELP_SECTIONS = (
     "`{radar} latest [N] [filters]`: the newest notable releases\n"
     "`{radar} compare <a> <b> [<c>]`: two or three models side by side\n"
     "`{radar} stats [7d|30d|90d]`: releases by region and lab\n"
+    "`{radar} adoption [<release or model> | <lab> | region]`: is it catching on?\n"
     "`{radar} labs [country]`: the labs being tracked",
     "*Channel alerts*\n"
     "`{radar} subscribe [filters]`: post new releases to this channel\n"
@@ -35,7 +36,7 @@ _HELP_SECTIONS = (
     "`{radar} untrack <namespace>`: stop tracking it",
     "*Filters* (combine them; all must match)\n"
     "`org:<namespace>` `country:<code or name>` `region:<us|china|eu|other>` "
-    "`min-params:<N>B` `task:<pipeline tag>`\n"
+    "`min-params:<N>B` `task:<pipeline tag>` `follow-ups:off` (no day-7/30/90 replies)\n"
     "e.g. `{radar} subscribe region:china min-params:30B task:text-generation`",
 )
 
