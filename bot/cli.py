@@ -1,4 +1,4 @@
-"""Command line: `radar serve | poll | model | digest | labs | webhooks | demo | db`
+"""Command line: `radar serve | poll | model | digest | adoption | labs | webhooks | demo | db`
 (same as `python -m bot`).
 
 Every command but `demo` reads the same settings as the Slack app. Output is for people by
@@ -71,6 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"cover the last N days instead of 7 (1 to {MAX_DIGEST_DAYS})",
     )
     digest.add_argument("--json", action="store_true", help="print one JSON object")
+    adoption = sub.add_parser(
+        "adoption", help="each release's downloads since first seen, rank in class and score"
+    )
+    adoption.add_argument("--json", action="store_true", help="one JSON object per release")
     labs = sub.add_parser("labs", help="list tracked labs, optionally of one country")
     labs.add_argument("country", nargs="*", help="ISO code or name: CN, china, us, france …")
     labs.add_argument("--json", action="store_true", help="print a JSON list")
@@ -187,6 +191,8 @@ def _run_core_command(
             return _model(core, " ".join(args.query).strip(), args, out, err)
         if args.command == "digest":
             return _digest(core, args.days, args.json, out)
+        if args.command == "adoption":
+            return _adoption(core, args.json, out)
         return _labs(core, country, args.json, out)
     finally:
         core.close()
@@ -320,6 +326,36 @@ def _digest(core: Core, days: int, as_json: bool, out: TextIO) -> int:
         print(json.dumps(digest_json(digest)), file=out)
     else:
         print(digest_text(digest, core.service.members), file=out)
+    return EXIT_OK
+
+
+# ------------------------------------------------------------------------- adoption
+
+
+def _adoption(core: Core, as_json: bool, out: TextIO) -> int:
+    from bot.radar.adoption import adoption_rows
+
+    rows = adoption_rows(core.store, core.clock())
+    for row in rows:
+        if as_json:
+            print(json.dumps(row), file=out)
+            continue
+        score = row["adoption_score"]
+        standing = (
+            f"#{row['rank_in_class']} of {row['class_size']} {row['size_class']}, "
+            f"score {score:.2f}"
+            if score is not None
+            else "no score (launch not seen, size unknown, or no snapshot yet)"
+        )
+        downloads = row["downloads_since_first_seen"]
+        print(
+            f"{row['release_id']}  day {row['days'] if row['days'] is not None else '?'}  "
+            f"{downloads if downloads is not None else '?'} downloads since first seen  "
+            f"{standing}",
+            file=out,
+        )
+    if not rows and not as_json:
+        print("No releases recorded yet: run `radar poll` first.", file=out)
     return EXIT_OK
 
 

@@ -147,6 +147,12 @@ def test_follow_ups_at_day_7_30_90_exactly_once_across_restarts_and_an_outage(
     assert any("#1 of 3" in shown_text(m) and "score 3.0" in shown_text(m) for m in deepseek)
     assert slack.violations == [] and find_broadcast_mentions(slack.messages()) == []
 
+    # The curve: day 7 fell in the outage, so it is interpolated between days 6 and 9, and
+    # marked; the others are real snapshots.
+    curve = radar_command(bot, slack, "adoption Qwen/Qwen9-32B")
+    assert "day 1: 1k · day 7: ~7k · day 14: 14k · day 30: 30k · day 60: 60k · day 90: 90k" in curve
+    assert "#2 of 3 10–50B releases the radar has seen at day 100" in curve
+
 
 def _release_ids(bot: RadarHarness) -> list[str]:
     """The three launches of the test (the bootstrap's history releases get no alert)."""

@@ -445,3 +445,34 @@ def race_from_store(store: Store, now: datetime) -> Race:
 
 def midnight(day: int) -> datetime:
     return datetime.combine(day_date(day), datetime.min.time(), tzinfo=UTC)
+
+
+def adoption_rows(store: Store, now: datetime) -> list[dict]:
+    """`radar adoption --json`: one row per release, newest first (null where unknown)."""
+    book = book_from_store(store)
+    today = epoch_day(now)
+    rows = []
+    releases = sorted(store.releases.values(), key=lambda r: as_utc(r.first_seen), reverse=True)
+    for release in releases:
+        series = book.releases.get(release.id)
+        standing = book.latest_standing(release.id, today)
+        days = latest_age(series) if series is not None else None
+        rows.append(
+            {
+                "release_id": release.id,
+                "lab": release.lab,
+                "region": (release.region or Region.OTHER).value,
+                "size_class": book.classes.get(release.id),
+                "first_seen": as_utc(release.first_seen).isoformat(),
+                "days": standing.age if standing is not None else days,
+                "downloads_since_first_seen": standing.downloads if standing else None,
+                "rank_in_class": standing.rank if standing else None,
+                "class_size": standing.class_size if standing else None,
+                "adoption_score": (
+                    round(standing.score, 4)
+                    if standing is not None and standing.score is not None
+                    else None
+                ),
+            }
+        )
+    return rows
