@@ -51,6 +51,12 @@ MAX_URL = 3000
 MAX_ID = 255
 MAX_MARKDOWN_BLOCK = 12_000
 MAX_ALT_TEXT = 2000
+# Table block (docs.slack.dev/reference/block-kit/blocks/table-block): at most 100 rows of
+# at most 20 cells, 20 column settings; one table per message, sent in `attachments`; all
+# cells together at most 10,000 characters; a cell's text may not be empty.
+MAX_TABLE_ROWS = 100
+MAX_TABLE_CELLS = 20
+MAX_TABLE_CHARACTERS = 10_000
 
 _BROADCAST_MENTION = re.compile(r"<!(channel|here|everyone|subteam\^[^>|]*)(\|[^>]*)?>")
 
@@ -185,11 +191,61 @@ def _check_block(block: Any, where: str) -> list[tuple[str, str]]:
         text = block.get("text")
         if not isinstance(text, str) or not text or len(text) > MAX_MARKDOWN_BLOCK:
             problems.append(("invalid_blocks", f"{where}.text: must be 1..{MAX_MARKDOWN_BLOCK}"))
+    elif kind == "table":
+        problems += _check_table(block, where)
     elif kind in ("divider", "rich_text", "input", "file", "video"):
         pass
     else:
         problems.append(("invalid_blocks", f"{where}.type: unsupported block type {kind!r}"))
     return problems
+
+
+def _check_table(block: Mapping[str, Any], where: str) -> list[tuple[str, str]]:
+    rows = block.get("rows")
+    if not isinstance(rows, list) or not 1 <= len(rows) <= MAX_TABLE_ROWS:
+        return [("invalid_blocks", f"{where}.rows: 1..{MAX_TABLE_ROWS} rows")]
+    problems: list[tuple[str, str]] = []
+    characters = 0
+    for r, row in enumerate(rows):
+        if not isinstance(row, list) or not 1 <= len(row) <= MAX_TABLE_CELLS:
+            problems.append(("invalid_blocks", f"{where}.rows[{r}]: 1..{MAX_TABLE_CELLS} cells"))
+            continue
+        for c, cell in enumerate(row):
+            kind = cell.get("type") if isinstance(cell, dict) else None
+            if kind == "raw_text":
+                text = cell.get("text")
+                if not isinstance(text, str) or not text:
+                    problems.append(
+                        ("invalid_blocks", f"{where}.rows[{r}][{c}].text: must not be empty")
+                    )
+                    continue
+                characters += len(text)
+            elif kind != "rich_text":
+                problems.append(
+                    ("invalid_blocks", f"{where}.rows[{r}][{c}]: raw_text or rich_text cell")
+                )
+    if characters > MAX_TABLE_CHARACTERS:
+        problems.append(
+            ("invalid_blocks", f"{where}: {characters} > {MAX_TABLE_CHARACTERS} characters")
+        )
+    settings = block.get("column_settings")
+    if settings is not None:
+        if not isinstance(settings, list) or len(settings) > MAX_TABLE_CELLS:
+            problems.append(("invalid_blocks", f"{where}.column_settings: at most 20"))
+        else:
+            for index, setting in enumerate(settings):
+                align = setting.get("align") if isinstance(setting, dict) else "?"
+                if align not in (None, "left", "center", "right"):
+                    problems.append(
+                        ("invalid_blocks", f"{where}.column_settings[{index}].align: {align!r}")
+                    )
+    return problems
+
+
+def _count_tables(blocks: Any) -> int:
+    if not isinstance(blocks, list):
+        return 0
+    return sum(1 for block in blocks if isinstance(block, dict) and block.get("type") == "table")
 
 
 def _check_blocks(blocks: Any, *, max_blocks: int) -> list[tuple[str, str]]:
@@ -221,6 +277,22 @@ def _message_problems(payload: Mapping[str, Any], *, max_blocks: int) -> list[tu
         problems.append(("msg_too_long", f"text: {len(text)} > {MAX_MESSAGE_TEXT} characters"))
     if has_blocks:
         problems += _check_blocks(blocks, max_blocks=max_blocks)
+    attachments = _parse_json_field(payload.get("attachments"))
+    tables = _count_tables(blocks)
+    if attachments not in (None, "", []):
+        if not isinstance(attachments, list):
+            problems.append(("invalid_attachments", "attachments: must be an array"))
+        else:
+            for index, attachment in enumerate(attachments):
+                inner = attachment.get("blocks") if isinstance(attachment, dict) else None
+                if inner is not None:
+                    problems += [
+                        ("invalid_attachments", f"attachments[{index}].{detail}")
+                        for _, detail in _check_blocks(inner, max_blocks=max_blocks)
+                    ]
+                    tables += _count_tables(inner)
+    if tables > 1:
+        problems.append(("invalid_attachments", f"only one table per message (got {tables})"))
     return problems
 
 
@@ -512,6 +584,7 @@ class SlackStandIn:
             self._pending_files: dict[str, dict[str, Any]] = {}
             self._uploads: list[dict[str, Any]] = []
             self._views: list[tuple[str, dict[str, Any]]] = []
+            self._unfurls: list[dict[str, Any]] = []
             self._post_times: dict[str, list[float]] = {}
             self._last_ts: dict[str, int] = {}
 
@@ -550,6 +623,12 @@ class SlackStandIn:
         """Completed file uploads: file_id, filename, title, channel, data, initial_comment."""
         with self._condition:
             return copy.deepcopy(self._uploads)
+
+    @property
+    def unfurls(self) -> list[dict[str, Any]]:
+        """Accepted chat.unfurl calls: `{"channel", "ts", "unfurl_id", "source", "unfurls"}`."""
+        with self._condition:
+            return copy.deepcopy(self._unfurls)
 
     def home_views(self, user_id: str | None = None) -> list[dict[str, Any]]:
         with self._condition:
@@ -858,6 +937,36 @@ class SlackStandIn:
         self._record_broadcasts("chat.postEphemeral", content)
         return {"message_ts": ts}
 
+    def _chat_unfurl(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Either channel + ts or unfurl_id + source; `unfurls` maps each URL to blocks."""
+        by_message = bool(params.get("channel")) and bool(params.get("ts"))
+        by_id = bool(params.get("unfurl_id")) and bool(params.get("source"))
+        if not (by_message or by_id):
+            raise _SlackError("invalid_arguments", ["channel and ts, or unfurl_id and source"])
+        if by_id and params.get("source") not in ("composer", "conversations_history"):
+            raise _SlackError("invalid_source", [str(params.get("source"))])
+        unfurls = _parse_json_field(params.get("unfurls"))
+        if not isinstance(unfurls, dict) or not unfurls:
+            raise _SlackError("invalid_unfurls", ["unfurls must be a non-empty object"])
+        for url, unfurl in unfurls.items():
+            blocks = unfurl.get("blocks") if isinstance(unfurl, dict) else None
+            if not isinstance(blocks, list) or not blocks:
+                raise _SlackError("invalid_unfurls", [f"{url}: blocks are required"])
+            problems = _check_blocks(blocks, max_blocks=MAX_MESSAGE_BLOCKS)
+            if problems:
+                raise _SlackError("invalid_blocks", [detail for _, detail in problems])
+            self._record_broadcasts("chat.unfurl", unfurl)
+        self._unfurls.append(
+            {
+                "channel": params.get("channel"),
+                "ts": params.get("ts"),
+                "unfurl_id": params.get("unfurl_id"),
+                "source": params.get("source"),
+                "unfurls": copy.deepcopy(unfurls),
+            }
+        )
+        return {}
+
     def _conversations_join(self, params: Mapping[str, Any]) -> dict[str, Any]:
         channel = self._channel(params)
         if channel in self.private_channels:
@@ -1017,6 +1126,7 @@ _METHODS: dict[str, Callable[[SlackStandIn, Mapping[str, Any]], dict[str, Any]]]
     "chat.update": SlackStandIn._chat_update,
     "chat.delete": SlackStandIn._chat_delete,
     "chat.postEphemeral": SlackStandIn._chat_post_ephemeral,
+    "chat.unfurl": SlackStandIn._chat_unfurl,
     "conversations.join": SlackStandIn._conversations_join,
     "conversations.info": SlackStandIn._conversations_info,
     "conversations.history": SlackStandIn._conversations_history,

@@ -1,4 +1,4 @@
-"""Events: the App Home tab."""
+"""Events: the App Home tab, and link unfurls (`bot.slack.unfurl`)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import re
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot.slack import unfurl
 from bot.slack.context import SlackRadar
 from bot.slack.render import home_view
 
@@ -18,6 +19,7 @@ HOME_RELEASES = 10
 
 def register(app: App) -> None:
     app.event("app_home_opened")(open_home)
+    unfurl.register(app)
     app.event(re.compile(r".*", re.DOTALL))(unknown_event)  # last: anything else
 
 
