@@ -103,8 +103,19 @@ class Reply:
 
     @property
     def shown(self) -> str:
-        """All visible text of the reply, blocks included, as one string."""
-        return "\n".join(shown_texts(self.payload.get("blocks") or []))
+        """All visible text of the reply, blocks and attachments (tables) included."""
+        return "\n".join(
+            shown_texts(self.payload.get("blocks") or [])
+            + shown_texts(self.payload.get("attachments") or [])
+        )
+
+    def table(self) -> list[list[str]]:
+        """The rows of the reply's table block (cells as shown), [] when it has none."""
+        for attachment in self.payload.get("attachments") or []:
+            for block in attachment.get("blocks") or []:
+                if block.get("type") == "table":
+                    return [[cell.get("text", "") for cell in row] for row in block["rows"]]
+        return []
 
     @property
     def response_type(self) -> str | None:

@@ -433,14 +433,13 @@ def test_compare_two_models_given_as_quoted_free_text(world: SlackWorld, text: s
 
     assert header(reply.payload) == "Model comparison"
     assert reply.text == f"Comparing deepseek-ai/DeepSeek-R1-0528 vs {DENSE_REPO}"
-    rows = {
-        block["text"]["text"]: [f["text"] for f in block["fields"]]
-        for block in reply.payload["blocks"]
-        if block.get("type") == "section" and "text" in block and "fields" in block
-    }
-    assert rows["*Lab*"] == ["🇨🇳 DeepSeek · China", "🇨🇳 Qwen · China"]
-    assert rows["*Parameters*"] == ["671B", "32B"]
-    assert rows["*License*"] == ["mit (permissive)", "apache-2.0 (permissive)"]
+    # A table block (the facts, one column per model) beside the header and model links
+    table = reply.table()
+    rows = {row[0]: row[1:] for row in table}
+    assert table[0][1:] == ["deepseek-ai/DeepSeek-R1-0528", DENSE_REPO]
+    assert rows["Lab"] == ["🇨🇳 DeepSeek · China", "🇨🇳 Qwen · China"]
+    assert rows["Parameters"] == ["671B", "32B"]
+    assert rows["License"] == ["mit (permissive)", "apache-2.0 (permissive)"]
 
 
 def test_compare_three_models_numbers_the_columns(world: SlackWorld) -> None:
@@ -449,16 +448,11 @@ def test_compare_three_models_numbers_the_columns(world: SlackWorld) -> None:
     assert reply.text == (
         f"Comparing {FAMILY_LEAD} vs google/gemma-3-27b-it vs openai/gpt-oss-120b"
     )
-    parameters = next(
-        block["fields"]
-        for block in reply.payload["blocks"]
-        if block.get("text", {}).get("text") == "*Parameters*"
-    )
-    assert [f["text"] for f in parameters] == [
-        "1. 122B total / 10B active",
-        "2. 27B",
-        "3. 117B",
-    ]
+    # three columns, headed by the models, in the order asked
+    table = reply.table()
+    assert table[0][1:] == [FAMILY_LEAD, "google/gemma-3-27b-it", "openai/gpt-oss-120b"]
+    parameters = next(row for row in table if row[0] == "Parameters")
+    assert parameters[1:] == ["122B total / 10B active", "27B", "117B"]
 
 
 @pytest.mark.parametrize(
@@ -505,8 +499,10 @@ def test_stats_last_seven_days(world: SlackWorld) -> None:
     assert reply.text == (
         "Scoreboard, last 7 days: United States 0, China 1, Europe 0, Rest of the world 1"
     )
-    assert "top: Qwen · Qwen3.7" in reply.shown
-    assert "top: lumen-research · Lumen-R1" in reply.shown
+    # the regions are a table: region, releases, share, downloads, share, top release
+    tops = {row[0]: row[5] for row in reply.table()[1:]}
+    assert tops["China"].startswith("Qwen · Qwen3.7")
+    assert tops["Other"].startswith("lumen-research · Lumen-R1")
 
 
 def test_stats_ninety_days_counts_more(world: SlackWorld) -> None:

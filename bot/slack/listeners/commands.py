@@ -36,6 +36,7 @@ from bot.slack.render import (
     stats_message,
     subscriptions_list,
 )
+from bot.slack.tables import comparison_table, stats_table
 from bot.webhooks.sync import sync_quietly, webhooks_managed
 
 log = logging.getLogger(__name__)
@@ -223,13 +224,13 @@ def _comparison(lookups: list[ModelLookup], radar: SlackRadar) -> Payload:
         for lookup in lookups
         if lookup.record is not None
     }
-    return comparison(records, labels, hub_url=radar.hub_url)
+    return comparison_table(comparison(records, labels, hub_url=radar.hub_url), records, labels)
 
 
 def _stats(cmd: grammar.Stats, command: dict, radar: SlackRadar) -> Payload:
     now = radar.core.clock()
     board = scoreboard(radar.core.store, start=now - timedelta(days=cmd.days), end=now)
-    return stats_with_race(stats_message(board, days=cmd.days), radar.core)
+    return stats_with_race(stats_table(stats_message(board, days=cmd.days), board), radar.core)
 
 
 def _adoption(cmd: grammar.Adoption, command: dict, radar: SlackRadar) -> Payload:
