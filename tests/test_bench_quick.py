@@ -18,7 +18,14 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCHMARKS = ("ack_latency", "poll_cycle", "store_scale", "fanout", "detection_latency")
+BENCHMARKS = (
+    "ack_latency",
+    "poll_cycle",
+    "store_scale",
+    "fanout",
+    "detection_latency",
+    "hub_budget",
+)
 TOP_LEVEL_KEYS = {"bench", "quick", "figures", "targets", "machine"}
 
 
@@ -116,3 +123,14 @@ def test_fanout_reached_every_channel_once(
     assert figures["release_grows"]["updated"] == [figures["channels"]]
     assert report["targets"]["channels_without_exactly_one_alert"]["value"] == 0
     assert figures["slack_violations"] == []
+
+
+def test_hub_budget_counted_every_part_of_a_day_of_polls(
+    runs: dict[str, subprocess.CompletedProcess[str]],
+) -> None:
+    figures = report_of(runs["hub_budget"])["figures"]
+    per_day = figures["requests_per_day"]
+    assert per_day["poll"] == figures["cycles"] * (figures["labs"] + 1)
+    assert per_day["refresh"] == figures["labs"]  # once in the first cycle of the day
+    assert per_day["snapshot"] >= figures["labs"]  # a listing a lab, at least
+    assert figures["snapshot_day_complete"] is True

@@ -7,10 +7,12 @@
    models (their 30-day and all-time downloads: the regional race), and the all-time
    downloads of the members of every release whose snapshot is due (daily while it may still
    get a follow-up, weekly to a year, then every 28 days), from those listings or, for
-   members outside them, one detail call each;
+   members outside them, one detail call each. One poll spends at most `SNAPSHOT_BUDGET`
+   requests on it; the following polls finish the day (youngest releases first);
 3. the follow-ups that became due are queued in the outbox (`bot.radar.followups`).
 Everything is written in one commit. A Hub failure leaves a gap (interpolated when read,
-and marked); a day on which every request failed is tried again after the next poll.
+and marked): a release whose members could not be read waits for the next day, and the
+lab listings are tried again at the next poll.
 """
 
 from __future__ import annotations
@@ -47,6 +49,9 @@ log = logging.getLogger(__name__)
 
 STATE = "adoption"
 LAUNCH_SEEN_WITHIN = timedelta(days=1)  # a release younger than this when its series starts
+# Hub requests one poll may spend on the day's snapshot: with the poll's own (a listing a
+# lab + trending) it stays far inside the Hub's 500 requests per 5 minutes (anonymous).
+SNAPSHOT_BUDGET = 150
 
 
 @dataclass
@@ -74,6 +79,7 @@ class Snapshots:
         clock: Callable[[], datetime] = utcnow,
         concurrency: int = 8,
         top_limit: int = 100,
+        budget: int = SNAPSHOT_BUDGET,
         stopping: threading.Event | None = None,
     ) -> None:
         self.hub = hub
@@ -83,6 +89,12 @@ class Snapshots:
         self.clock = clock
         self.concurrency = concurrency
         self.top_limit = top_limit
+        self.budget = budget
+        # all-time downloads the day's lab listings showed (lower id -> count), so the
+        # polls finishing the day's snapshot need no detail call for those repos
+        self._seen_day: int | None = None
+        self._seen: dict[str, int] = {}
+        self._failed: set[str] = set()  # releases whose members could not be read today
         self.stopping = stopping or threading.Event()
         self._lock = threading.Lock()
 
@@ -160,10 +172,89 @@ class Snapshots:
     # ---------------------------------------------------------------- the day's snapshot
 
     def _take(self, now: datetime, report: SnapshotReport) -> None:
+        """As much of the day's snapshot as `budget` requests allow; the rest next poll.
+
+        The first poll of a day lists the labs; every poll then reads the members of the
+        releases still due (the youngest first: their follow-ups come soonest) until the
+        budget is spent. The day is done when no release is due any more.
+        """
         today = epoch_day(now)
+        if self._seen_day != today:
+            self._seen_day, self._seen, self._failed = today, {}, set()
+        budget = self.budget
+        entry = self.store.state.get(STATE)
+        state = dict(entry.value) if entry else {}
         labs = self.registry.labs()
         listings: dict[str, list[HubRepo] | None] = {}
+        if state.get("labs_day") != today:
+            listings = self._list_labs(labs, report)
+            budget -= len(labs)
+            for repos in listings.values():
+                for repo in repos or []:
+                    if repo.downloads_all_time is not None:
+                        self._seen[repo.id.lower()] = repo.downloads_all_time
 
+        with self.store.lock:
+            due = self._due_releases(today)
+        chosen: list[Release] = []
+        wanted: list[str] = []
+        for release in due:
+            missing = [
+                member
+                for member in dict.fromkeys(m.lower() for m in release.members)
+                if member not in self._seen and member not in wanted
+            ]
+            if missing and len(missing) > budget - len(wanted):
+                break
+            chosen.append(release)
+            wanted += missing
+        failed: set[str] = set()
+        gone: set[str] = set()
+        for repo_key, value, error in self._details(wanted):
+            if error == "gone":
+                gone.add(repo_key)
+            elif error is not None or value is None:
+                failed.add(repo_key)
+                report.errors[f"detail {repo_key}"] = error or "no downloadsAllTime"
+            else:
+                self._seen[repo_key] = value
+        report.requests += len(wanted)
+
+        with self.store.lock:
+            for lab in labs:
+                repos = listings.get(lab.namespace)
+                if repos is None:
+                    continue
+                self._lab_point(lab.namespace, lab.region, repos, today)
+                report.lab_points += 1
+            for release in chosen:
+                if self._release_point(release, self._seen, gone, failed, today):
+                    report.release_points += 1
+                else:
+                    self._failed.add(release.id)  # a gap today, not a retry every poll
+            for series in self.store.adoption.values():
+                before = len(series.days)
+                if thin(series, today):
+                    report.dropped_points += before - len(series.days)
+                    self.store.adoption.put(series)
+            if report.lab_points:
+                state["labs_day"] = today
+            remaining = len(self._due_releases(today))
+            if state.get("labs_day") == today and (remaining == 0 or not chosen):
+                # done; or nothing could be read this round (the Hub is failing): the gaps
+                # are interpolated later, instead of retrying every poll all day
+                state["last_day"] = today
+                state["taken_at"] = now.isoformat()
+            state["requests_today"] = report.requests + (
+                state.get("requests_today", 0) if state.get("requests_day") == today else 0
+            )
+            state["requests_day"] = today
+            self.store.state.put(StateEntry(name=STATE, value=state))
+            report.taken = bool(report.lab_points or report.release_points or report.requests)
+
+    def _list_labs(
+        self, labs: list, report: SnapshotReport
+    ) -> dict[str, list[HubRepo] | None]:
         def top(namespace: str) -> tuple[str, list[HubRepo] | None]:
             if self.stopping.is_set():
                 return namespace, None
@@ -175,28 +266,23 @@ class Snapshots:
                 return namespace, None
 
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            for namespace, repos in pool.map(top, [lab.namespace for lab in labs]):
-                listings[namespace] = repos
+            listings = dict(pool.map(top, [lab.namespace for lab in labs]))
         report.requests += len(labs)
-        seen: dict[str, int] = {}
-        for repos in listings.values():
-            for repo in repos or []:
-                if repo.downloads_all_time is not None:
-                    seen[repo.id.lower()] = repo.downloads_all_time
+        return listings
 
-        with self.store.lock:
-            due = [
-                (release, series)
-                for release in self.store.releases.values()
-                if (series := self.store.adoption.get(release_series_id(release.id))) is not None
-                and self._release_due(series, today)
-            ]
-        wanted = sorted(
-            {m.lower() for release, _ in due for m in release.members if m.lower() not in seen}
-        )
-        failed: set[str] = set()
-        gone: set[str] = set()
+    def _due_releases(self, today: int) -> list[Release]:
+        """Releases whose snapshot is due today, the youngest first."""
+        due = [
+            release
+            for release in self.store.releases.values()
+            if (series := self.store.adoption.get(release_series_id(release.id))) is not None
+            and self._release_due(series, today)
+            and release.id not in self._failed
+        ]
+        due.sort(key=lambda r: (as_utc(r.first_seen), r.id), reverse=True)
+        return due
 
+    def _details(self, wanted: list[str]) -> list[tuple[str, int | None, str | None]]:
         def detail(repo_key: str) -> tuple[str, int | None, str | None]:
             if self.stopping.is_set():
                 return repo_key, None, "shutting down"
@@ -209,48 +295,10 @@ class Snapshots:
                 return repo_key, None, str(exc) or type(exc).__name__
             return repo_key, repo.downloads_all_time, None
 
+        if not wanted:
+            return []
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            for repo_key, value, error in pool.map(detail, wanted):
-                if error == "gone":
-                    gone.add(repo_key)
-                elif error is not None or value is None:
-                    failed.add(repo_key)
-                    report.errors[f"detail {repo_key}"] = error or "no downloadsAllTime"
-                else:
-                    seen[repo_key] = value
-        report.requests += len(wanted)
-
-        succeeded = any(repos is not None for repos in listings.values()) or (
-            not labs and (not wanted or len(failed) < len(wanted))
-        )
-        with self.store.lock:
-            for lab in labs:
-                repos = listings.get(lab.namespace)
-                if repos is None:
-                    continue
-                self._lab_point(lab.namespace, lab.region, repos, today)
-                report.lab_points += 1
-            for release, _ in due:
-                if self._release_point(release, seen, gone, failed, today):
-                    report.release_points += 1
-            for series in self.store.adoption.values():
-                before = len(series.days)
-                if thin(series, today):
-                    report.dropped_points += before - len(series.days)
-                    self.store.adoption.put(series)
-            if succeeded:
-                self.store.state.put(
-                    StateEntry(
-                        name=STATE,
-                        value={
-                            "last_day": today,
-                            "taken_at": now.isoformat(),
-                            "requests": report.requests,
-                            "errors": len(report.errors),
-                        },
-                    )
-                )
-                report.taken = True
+            return list(pool.map(detail, wanted))
 
     def _lab_point(self, namespace: str, region, repos: list[HubRepo], today: int) -> None:
         key = lab_series_id(namespace)
