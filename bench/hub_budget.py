@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import (  # noqa: E402
+from bench.common import (
     IndexedHubStandIn,
     Target,
     parse_options,
@@ -29,13 +29,13 @@ from bench.common import (  # noqa: E402
     run_main,
     synthetic_hub_models,
 )
-from bot.config import Settings  # noqa: E402
-from bot.hub.client import HubClient  # noqa: E402
-from bot.radar.adoption import epoch_day  # noqa: E402
-from bot.radar.models import ModelRecord, Release  # noqa: E402
-from bot.runtime import build_core  # noqa: E402
-from bot.store.base import MemoryStore  # noqa: E402
-from tests.doubles.hub_fixtures import model_json  # noqa: E402
+from bot.config import Settings
+from bot.hub.client import HubClient
+from bot.radar.adoption import epoch_day
+from bot.radar.models import ModelRecord, Release
+from bot.runtime import build_core
+from bot.store.base import MemoryStore
+from tests.doubles.hub_fixtures import model_json
 
 ANONYMOUS_WINDOW_LIMIT = 500
 WINDOW_SECONDS = 300
