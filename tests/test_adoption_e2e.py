@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from bot.radar.adoption import read
 from bot.schedule import poll_and_deliver
 from tests.conftest import track_only
 from tests.doubles import hub_fixtures as fx
@@ -233,3 +234,29 @@ def test_radar_adoption_answers_regions_labs_releases_and_typos(
     assert "Qwen" in lab and "600k downloads in the last 30 days" in lab
     typo = radar_command(race_bot, slack, "adoption qwenn-nothing-like-it")
     assert "I know no release, model or lab" in typo and "adoption region" in typo
+
+
+def test_a_hub_outage_leaves_a_marked_gap_and_the_lab_listings_are_retried(
+    race_bot: RadarHarness, hub: HubStandIn, slack: SlackStandIn, fake_clock: FakeClock
+) -> None:
+    day(race_bot)
+    snapshots = race_bot.core.snapshots
+    for age in (1, 2):
+        fake_clock.advance(days=1)
+        hub.update("Qwen/Qwen-Race-7B", downloads=600_000 + 100_000 * age)
+        if age == 1:
+            hub.set_failure_rate(1.0)  # every Hub request fails on day 1 (after retries)
+            report = snapshots.after_poll()
+            assert report.lab_points == 0 and report.errors
+            assert snapshots.due(), "a day whose listings all failed is tried again"
+            hub.clear_faults()
+            continue
+        day(race_bot)
+        assert not snapshots.due()
+    qwen = race_bot.core.store.adoption.get("lab:qwen")
+    assert qwen is not None
+    start = qwen.days[0]
+    assert qwen.days == [start, start + 2], "day 1 is a gap, not a stored guess"
+    # the race of day 1, read back, is interpolated between day 0 (600k) and day 2 (800k)
+    gap = read(qwen.days, qwen.recent, start + 1)
+    assert gap is not None and gap.value == 700_000 and gap.interpolated
