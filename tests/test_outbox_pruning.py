@@ -17,7 +17,7 @@ from bot.radar.models import (
     ReleaseEvent,
     Subscription,
 )
-from bot.radar.outbox import RETENTION, Outbox
+from bot.radar.outbox import FOLLOW_UP_KEEP, RETENTION, Outbox
 from bot.radar.releases import family_stem, release_id, release_title
 from bot.store.base import MemoryCollection, MemoryStore
 from tests.doubles.hub_server import HubStandIn
@@ -88,6 +88,10 @@ def test_an_old_release_loses_its_rows_and_a_late_member_after_a_restart_repeats
         release = announce(bot)
         assert bot.drain().posted == 1
         fake_clock.advance(days=RETENTION.days + 1)
+        bot.drain()
+        rows = {row.release_id for row in bot.core.store.deliveries.values()}
+        assert release.id in rows, "kept while adoption follow-ups may still reply to it"
+        fake_clock.advance(days=FOLLOW_UP_KEEP.days - RETENTION.days)
         announce(bot)  # a newer release keeps its row
         bot.drain()
         rows = {row.release_id for row in bot.core.store.deliveries.values()}
