@@ -57,6 +57,8 @@ def region_chart_png(
     week_labels = [point.week_start.strftime("%b %d").replace(" 0", " ") for point in weekly]
     if shares:
         releases_axes, downloads_axes, share_axes = figure.subplots(3, 1)
+        releases_axes.sharex(downloads_axes)
+        releases_axes.tick_params(labelbottom=False)
         _share_panel(share_axes, shares)
     else:
         releases_axes, downloads_axes = figure.subplots(2, 1, sharex=True)
@@ -76,7 +78,7 @@ def region_chart_png(
     releases_axes.set_title("Notable releases per week", loc="left", fontsize=12)
     releases_axes.set_ylabel("Releases")
     releases_axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-    releases_axes.set_ylim(0, max(max(stacked), 1) * 1.1)
+    releases_axes.set_ylim(0, max(max(stacked, default=0), 1) * 1.1)
     releases_axes.legend(
         loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=len(REGION_ORDER), frameon=False
     )

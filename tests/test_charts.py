@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.charts import region_chart_png
+from bot.radar.adoption import SharePoint
 from bot.radar.digest import REGION_ORDER, WeekPoint
 from bot.radar.models import Region
 
@@ -103,3 +104,20 @@ def test_importing_the_module_does_not_load_matplotlib() -> None:
         check=True,
     )
     assert result.stdout.strip() == "False"
+
+
+def test_with_region_shares_a_third_panel_is_drawn(data_chart: bytes) -> None:
+    shares = [
+        SharePoint(
+            date(2025, 3, 31) + timedelta(weeks=week),
+            {Region.US: 0.3, Region.CHINA: 0.5 + week / 100, Region.EU: 0.1, Region.OTHER: 0.1},
+        )
+        for week in range(12)
+    ]
+    title = "Open model releases: last 12 weeks"
+    with_shares = region_chart_png(weeks_of_data(), title=title, shares=shares)
+    assert png_size(with_shares) == (1200, 700)
+    assert with_shares != data_chart and len(with_shares) > len(data_chart)
+    # a fresh install has shares from its first snapshot but no releases yet: still drawn
+    only_shares = region_chart_png([], title=title, shares=shares[:1])
+    assert only_shares != region_chart_png([], title=title)
