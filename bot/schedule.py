@@ -60,7 +60,8 @@ class _PollPace:
 
 
 def poll_and_deliver(core: Core, radar: SlackRadar, pace: _PollPace | None = None) -> None:
-    """One poll cycle, a periodic count refresh when due, then deliver what is queued."""
+    """One poll cycle, a periodic count refresh when due, delivery of what is queued, then
+    the day's adoption snapshot when due."""
     if pace is not None:
         if not pace.due():
             return
@@ -69,9 +70,11 @@ def poll_and_deliver(core: Core, radar: SlackRadar, pace: _PollPace | None = Non
     refresh = timedelta(seconds=core.settings.refresh_interval_seconds)
     if core.tracker.refresh_due(refresh):
         core.tracker.refresh_counts()
-    if core.snapshots is not None:  # adoption: the day's snapshot when due, follow-ups
-        core.snapshots.after_poll()
     radar.deliverer.drain()
+    if core.snapshots is not None:
+        # adoption: the day's snapshot when due, after the alerts (it may take a few
+        # seconds of Hub requests); the follow-ups it queues go out with the deliver job
+        core.snapshots.after_poll()
 
 
 def _led(leadership: Leadership, job: Callable[[], object]) -> Callable[[], object]:

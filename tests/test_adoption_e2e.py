@@ -41,8 +41,9 @@ def start_bot(hub: HubStandIn, slack: SlackStandIn, db: Path, clock: FakeClock) 
 
 
 def day(bot: RadarHarness) -> None:
-    """What the scheduler's poll job does, once."""
+    """What the scheduler's poll job does, once, and the deliver job right after it."""
     poll_and_deliver(bot.core, bot.radar)
+    bot.drain()
 
 
 def grow(hub: HubStandIn, age: int) -> None:
