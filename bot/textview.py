@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from bot.radar.adoption import Race
 from bot.radar.digest import Digest, Scoreboard
 from bot.radar.models import (
     Lab,
@@ -438,6 +439,34 @@ def digest_json(digest: Digest) -> dict[str, Any]:
         "most_adopted": [
             {"release_id": release.id, "title": release.title, "downloads": downloads}
             for release, downloads in digest.most_adopted
+        ],
+        "race": _race_json(digest.race),
+    }
+
+
+def _race_json(race: Race | None) -> dict[str, Any] | None:
+    """The downloads race of the adoption snapshots; None before the first snapshot."""
+    if race is None or race.empty:
+        return None
+    return {
+        "day": race.day.isoformat() if race.day else None,
+        "regions": [
+            {
+                "region": item.region.value,
+                "downloads_30d": item.downloads,
+                "week_before": item.previous,
+                "share": item.share,
+            }
+            for item in race.regions
+        ],
+        "best_scores": [
+            {
+                "release_id": best.release.id,
+                "adoption_score": best.standing.score,
+                "days": best.standing.age,
+                "size_class": best.standing.size_class,
+            }
+            for best in race.best
         ],
     }
 

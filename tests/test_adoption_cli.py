@@ -34,7 +34,13 @@ def test_poll_snapshots_and_adoption_json(tmp_path: Path, monkeypatch: pytest.Mo
         # a second poll the same UTC day takes no second snapshot
         assert not any(r.query.get("sort") == ["downloads"] for r in hub.requests)
         ran = run_cli("adoption", "--json")
+        digest = json.loads(run_cli("digest", "--json").out)
     assert ran.code == 0, ran.err
+    # `digest --json` carries the race from the first poll's snapshot
+    race = digest["race"]
+    assert [r["region"] for r in race["regions"]] == ["us", "china", "eu", "other"]
+    assert sum(r["downloads_30d"] for r in race["regions"]) > 0
+    assert all(r["week_before"] is None for r in race["regions"])  # no week-old snapshot
     rows = [json.loads(line) for line in ran.out.splitlines()]
     assert rows and all(set(row) == KEYS for row in rows)
     launched = [row for row in rows if row["lab"] == "Qwen" and row["days"] == 0]
