@@ -21,7 +21,7 @@ from bot.schedule import poll_and_deliver
 from tests.conftest import track_only
 from tests.doubles import hub_fixtures as fx
 from tests.doubles.hub_server import HubStandIn
-from tests.doubles.slack_server import SlackStandIn, find_broadcast_mentions
+from tests.doubles.slack_server import LOST_REPLY, SlackStandIn, find_broadcast_mentions
 from tests.harness import FakeClock, RadarHarness, radar_command, shown_text
 
 pytestmark = pytest.mark.e2e
@@ -261,3 +261,31 @@ def test_a_hub_outage_leaves_a_marked_gap_and_the_lab_listings_are_retried(
     # the race of day 1, read back, is interpolated between day 0 (600k) and day 2 (800k)
     gap = read(qwen.days, qwen.recent, start + 1)
     assert gap is not None and gap.value == 700_000 and gap.interpolated
+
+
+def test_a_follow_up_whose_reply_was_lost_is_found_in_the_thread_not_posted_again(
+    world, hub: HubStandIn, slack: SlackStandIn, fake_clock: FakeClock
+) -> None:
+    holder, _db = world
+    bot: RadarHarness = holder["bot"]
+    radar_command(bot, slack, "subscribe org:Qwen")
+    repo_id = "Qwen/Qwen9-32B"
+    launched = fake_clock.now - timedelta(hours=1)
+    hub.add(fx.model_json(repo_id, created_at=launched, params=32 * fx.B))
+    fake_clock.advance(minutes=5)
+    day(bot)
+    thread = thread_of(slack, GENERAL, "Qwen9")
+    for age in range(1, 8):
+        fake_clock.advance(days=1)
+        hub.update(repo_id, downloadsAllTime=1_000 * age)
+        if age == 7:
+            # Slack takes the day-7 reply, but the answer never reaches the bot
+            slack.inject(LOST_REPLY, "chat.postMessage")
+        day(bot)
+    assert ("chat.postMessage", "injected:lost-reply") in slack.outcomes
+    assert slack.calls_to("conversations.replies"), "the bot looked in the thread"
+    replies = [m for m in follow_ups(slack, GENERAL) if m["thread_ts"] == thread]
+    assert len(replies) == 1, "adopted from the thread, not posted twice"
+    assert "*Day 7* · 7k downloads since first seen" in shown_text(replies[0])
+    rows = [r for r in bot.core.store.deliveries.values() if r.follow_up_day == 7]
+    assert [(r.status, r.ts) for r in rows] == [("sent", replies[0]["ts"])]

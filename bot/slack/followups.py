@@ -9,6 +9,8 @@ reply carries `radar_follow_up` metadata; Slack's ts is recorded as `sent`.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Generator
 from typing import TYPE_CHECKING
 
@@ -21,6 +23,11 @@ from bot.slack.history import find_reply
 if TYPE_CHECKING:
     from bot.slack.delivery import Deliverer, DrainReport
 
+# Every channel gets the same line on a given day: rendered once per (release, day, UTC
+# day) and deliverer, not once per channel (ranking reads every release's series).
+_rendered: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_rendered_lock = threading.Lock()
+
 
 def post_follow_up(
     deliverer: Deliverer,
@@ -31,7 +38,6 @@ def post_follow_up(
     fresh: bool,
 ) -> Generator[float, None, None]:
     assert row.follow_up_day is not None
-    store = deliverer.store
     key = follow_up_key(release.id, row.follow_up_day)
     if row.thread_ts is None:
         deliverer._save(row, status="dropped", last_error="no alert to reply to")
@@ -50,15 +56,7 @@ def post_follow_up(
             deliverer._save(row, status="sent", ts=found, last_error=None)
             report.adopted += 1
             return
-    with store.lock:
-        book = book_from_store(store)
-        series = store.adoption.get(release_series_id(release.id))
-        today = epoch_day(deliverer.clock())
-        last = series.days[-1] if series is not None and series.days else today
-        age = min(today, last) - (series.start_day if series is not None else today)
-        standing = book.standing(release.id, max(age, row.follow_up_day))
-        members = len(deliverer.outbox.members(release)) or len(release.members)
-    payload = follow_up_reply(release, standing, row.follow_up_day, members)
+    payload = _reply(deliverer, release, row.follow_up_day)
     if row.status != "posting":
         row = deliverer._save(row, status="posting")
     response = yield from deliverer._paced_call(
@@ -73,3 +71,26 @@ def post_follow_up(
     )
     deliverer._save(row, status="sent", ts=response["ts"], last_error=None, durable_soon=True)
     report.posted += 1
+
+
+def _reply(deliverer: Deliverer, release: Release, milestone: int) -> dict:
+    store = deliverer.store
+    today = epoch_day(deliverer.clock())
+    key = (release.id, milestone, today)
+    with _rendered_lock:
+        cache = _rendered.setdefault(deliverer, {})
+        if key in cache:
+            return cache[key]
+    with store.lock:
+        book = book_from_store(store)
+        series = store.adoption.get(release_series_id(release.id))
+        last = series.days[-1] if series is not None and series.days else today
+        age = min(today, last) - (series.start_day if series is not None else today)
+        standing = book.standing(release.id, max(age, milestone))
+        members = len(deliverer.outbox.members(release)) or len(release.members)
+    payload = follow_up_reply(release, standing, milestone, members)
+    with _rendered_lock:
+        if len(cache) > 1_000:
+            cache.clear()
+        cache[key] = payload
+    return payload
