@@ -18,6 +18,7 @@ REGISTRY = LabRegistry.builtin()
         ("adoption", None),
         ("adoption region", None),
         ("adoption Regions", None),
+        ("adoption china", None),
         ("adoption deepseek-ai", "deepseek-ai"),
         ('adoption "qwen3 32b"', "qwen3 32b"),
         ("adoption Qwen/Qwen3-32B", "Qwen/Qwen3-32B"),

@@ -24,6 +24,9 @@ HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 STATS_WINDOWS = {"7d": 7, "30d": 30, "90d": 90}
 WEEKDAY_WORDS = tuple(name.lower() for name in WEEKDAY_NAMES)  # what people may type
 MAX_MUTE = timedelta(days=365)
+_REGION_VIEW = frozenset(
+    {"region", "regions", "race", "us", "usa", "china", "eu", "europe", "other", "world"}
+)
 
 
 class UsageError(Exception):
@@ -236,8 +239,8 @@ def _adoption(args: list[str], _registry: LabRegistry) -> Adoption:
     if len(target) > 200:
         raise UsageError("That is far longer than any release, model or lab name.",
                          USAGE["adoption"])  # fmt: skip
-    if not target or target.lower() in {"region", "regions", "race"}:
-        return Adoption()
+    if not target or target.lower() in _REGION_VIEW:
+        return Adoption()  # the regions side by side (one region alone is half the story)
     return Adoption(target=target)
 
 
