@@ -38,7 +38,7 @@ from bot.radar.adoption import (
 )
 from bot.radar.followups import queue_follow_ups
 from bot.radar.labs import LabRegistry
-from bot.radar.models import AdoptionSeries, HubRepo, Release, StateEntry, as_utc, utcnow
+from bot.radar.models import AdoptionSeries, HubRepo, Lab, Release, StateEntry, as_utc, utcnow
 from bot.radar.ports import HubSource, SourceError, SourceNotFound
 
 if TYPE_CHECKING:
@@ -188,7 +188,7 @@ class Snapshots:
         listings: dict[str, list[HubRepo] | None] = {}
         if state.get("labs_day") != today:
             listings = self._list_labs(labs, report)
-            budget -= len(labs)
+            budget -= report.requests
             for repos in listings.values():
                 for repo in repos or []:
                     if repo.downloads_all_time is not None:
@@ -225,6 +225,8 @@ class Snapshots:
                 repos = listings.get(lab.namespace)
                 if repos is None:
                     continue
+                for alias in self._aliases(lab):  # a lab still publishing under two names
+                    repos = repos + (listings.get(alias) or [])
                 self._lab_point(lab.namespace, lab.region, repos, today)
                 report.lab_points += 1
             for release in chosen:
@@ -253,7 +255,7 @@ class Snapshots:
             report.taken = bool(report.lab_points or report.release_points or report.requests)
 
     def _list_labs(
-        self, labs: list, report: SnapshotReport
+        self, labs: list[Lab], report: SnapshotReport
     ) -> dict[str, list[HubRepo] | None]:
         def top(namespace: str) -> tuple[str, list[HubRepo] | None]:
             if self.stopping.is_set():
@@ -266,9 +268,18 @@ class Snapshots:
                 return namespace, None
 
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            listings = dict(pool.map(top, [lab.namespace for lab in labs]))
-        report.requests += len(labs)
+            namespaces = [ns for lab in labs for ns in (lab.namespace, *self._aliases(lab))]
+            listings = dict(pool.map(top, namespaces))
+        report.requests += len(namespaces)
         return listings
+
+    def _aliases(self, lab: Lab) -> list[str]:
+        """The lab's other namespaces that still publish (each resolving to this lab)."""
+        return [
+            alias
+            for alias in getattr(lab, "listed_aliases", ())
+            if alias.lower() != lab.namespace.lower() and self.registry.resolve(alias) is lab
+        ]
 
     def _due_releases(self, today: int) -> list[Release]:
         """Releases whose snapshot is due today, the youngest first."""
