@@ -198,8 +198,8 @@ def test_the_first_poll_already_shows_the_race_in_stats(
     text = radar_command(race_bot, slack, "stats")
     # 600k + 300k + 100k = 1M: China 60%, US 30%, EU 10%; no week-old snapshot yet
     assert "*China*: 600k downloads (60%) · new on last week" in text
-    assert "*US*: 300k downloads (30%)" in text
-    assert "*EU*: 100k downloads (10%)" in text
+    assert "*United States*: 300k downloads (30%)" in text
+    assert "*Europe*: 100k downloads (10%)" in text
     assert "3 tracked labs" in text
 
 
@@ -219,8 +219,8 @@ def test_the_digest_race_with_known_numbers_and_a_share_chart(
     text = shown_text(message)
     # China 900k of 1.3M = 69%, up 50% from 600k; US 300k = 23%, unchanged; EU 8%
     assert "*China*: 900k downloads (69%) · +50% on last week" in text
-    assert "*US*: 300k downloads (23%) · +0% on last week" in text
-    assert "*EU*: 100k downloads (8%)" in text
+    assert "*United States*: 300k downloads (23%) · +0% on last week" in text
+    assert "*Europe*: 100k downloads (8%)" in text
     assert slack.uploads, "the chart (with the share panel) follows the digest"
     assert slack.violations == []
 

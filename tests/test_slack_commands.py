@@ -502,7 +502,7 @@ def test_stats_last_seven_days(world: SlackWorld) -> None:
     # the regions are a table: region, releases, share, downloads, share, top release
     tops = {row[0]: row[5] for row in reply.table()[1:]}
     assert tops["China"].startswith("Qwen · Qwen3.7")
-    assert tops["Other"].startswith("lumen-research · Lumen-R1")
+    assert tops["Rest"].startswith("lumen-research · Lumen-R1")
 
 
 def test_stats_ninety_days_counts_more(world: SlackWorld) -> None:

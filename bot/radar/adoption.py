@@ -30,6 +30,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.radar.models import AdoptionSeries, ModelRecord, Region, Release, as_utc
+from bot.radar.vocabulary import REGION_ORDER
 
 if TYPE_CHECKING:  # the protocol only; the domain never depends on a storage backend
     from bot.store.base import Store
@@ -51,7 +52,6 @@ DAILY_DAYS = 90
 WEEKLY_DAYS = 365
 WEEK_BLOCK = 7
 MONTH_BLOCK = 28
-REGION_ORDER: tuple[Region, ...] = (Region.US, Region.CHINA, Region.EU, Region.OTHER)
 RACE_WEEKS = 12
 BEST_SCORES_DAYS = 90
 BEST_SCORES_LIMIT = 5

@@ -21,19 +21,14 @@ from bot.radar.adoption import (
     day_date,
 )
 from bot.radar.labs import flag
-from bot.radar.models import Lab, ModelRecord, Region, Release
+from bot.radar.models import Lab, ModelRecord, Release
+from bot.radar.vocabulary import REGION_MARKS, REGION_NAMES
 from bot.slack.mrkdwn import escape, escape_inline
 from bot.slack.render import enforce_limits, format_count, format_params
 
 Block = dict[str, Any]
 Payload = dict[str, Any]
 
-REGION_NAMES: dict[Region, tuple[str, str]] = {
-    Region.US: (":flag-us:", "US"),
-    Region.CHINA: (":flag-cn:", "China"),
-    Region.EU: (":flag-eu:", "EU"),
-    Region.OTHER: (":earth_africa:", "Other"),
-}
 SCORE_NOTE = (
     "Adoption score: downloads since the radar first saw the release ÷ those of the "
     f"{TOP_N}th best release of its size class at the same age (the class median while it "
@@ -210,9 +205,9 @@ def race_lines(race: Race) -> list[str]:
     """The regions side by side: 30-day downloads, change since last week, share."""
     lines = []
     for item in sorted(race.regions, key=lambda r: -r.downloads):
-        icon, label = REGION_NAMES[item.region]
         lines.append(
-            f"{icon} *{label}*: {format_count(item.downloads)} downloads "
+            f"{REGION_MARKS[item.region]} *{REGION_NAMES[item.region]}*: "
+            f"{format_count(item.downloads)} downloads "
             f"({item.share:.0%}) · {change_text(item.change)} on last week"
         )
     return lines
@@ -255,7 +250,7 @@ def regions_adoption(race: Race) -> Payload:
     blocks = [_header("Adoption · regions"), *race_blocks(race), _context(SCORE_NOTE)]
     leader = max(race.regions, key=lambda r: r.downloads) if not race.empty else None
     fallback = (
-        f"Downloads race: {REGION_NAMES[leader.region][1]} leads with {leader.share:.0%}"
+        f"Downloads race: {REGION_NAMES[leader.region]} leads with {leader.share:.0%}"
         if leader is not None and race.total
         else "Downloads race: no snapshot yet"
     )

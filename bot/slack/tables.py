@@ -15,10 +15,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot.radar.digest import Scoreboard
-from bot.radar.labs import country_name, flag
-from bot.radar.models import ModelRecord, Region
+from bot.radar.labs import flag
+from bot.radar.models import ModelRecord
+from bot.radar.vocabulary import REGION_SHORT_NAMES, country_text
 from bot.slack.mrkdwn import plain
-from bot.slack.render import _derivatives, _license, format_count, format_size
+from bot.slack.render import format_count, format_size
+from bot.slack.views.card import _derivatives, _license
 
 Block = dict[str, Any]
 Payload = dict[str, Any]
@@ -27,7 +29,6 @@ MAX_ROWS = 100
 MAX_CELLS = 20
 MAX_CHARACTERS = 10_000
 MAX_CELL = 200  # a cell longer than this is cut: a table is for glancing
-_REGION_NAMES = {Region.US: "US", Region.CHINA: "China", Region.EU: "EU", Region.OTHER: "Other"}
 
 
 def _cell(value: object) -> dict[str, str]:
@@ -77,8 +78,7 @@ def comparison_table(
 
     def lab(record: ModelRecord) -> str:
         name, country = labels.get(record.id) or labels.get(record.id.lower()) or (None, None)
-        place = country_name(country) if country else "country unknown"
-        return f"{flag(country)} {name or record.lab or record.author} · {place}"
+        return f"{flag(country)} {name or record.lab or record.author} · {country_text(country)}"
 
     # The same words as the text version (`render`), unescaped: raw_text cells are verbatim.
     facts: list[tuple[str, Any]] = [
@@ -117,7 +117,7 @@ def stats_table(payload: Payload, board: Scoreboard) -> Payload:
         )
         rows.append(
             [
-                _REGION_NAMES[score.region],
+                REGION_SHORT_NAMES[score.region],
                 score.releases,
                 f"{score.release_share:.0%}",
                 format_count(score.downloads),
