@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from bot.radar.models import (
+    AdoptionSeries,
     Delivery,
     DigestSchedule,
     Filters,
@@ -84,6 +85,17 @@ def one_of_each() -> dict[str, Record]:
             channel_id="C1", release_id="acme-ai/acme-7", status="sent", ts="1.000001"
         ),
         "state": StateEntry(name="poll", value={"last_poll_at": NOW.isoformat(), "n": 3}),
+        "adoption": AdoptionSeries(
+            id="release:acme-ai/acme-7",
+            kind="release",
+            region=Region.EU,
+            start_day=20_697,
+            from_launch=True,
+            offset=12,
+            members=["acme-ai/acme-7b"],
+            days=[20_697, 20_704],
+            totals=[12, 9_012],
+        ),
     }
 
 
