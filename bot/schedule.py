@@ -18,7 +18,7 @@ from bot.runtime import Core
 from bot.slack.context import SlackRadar
 from bot.store import StoreError
 from bot.store.leadership import CHECK_SECONDS, Leadership, SoleLeader
-from bot.webhooks.receiver import CHECK_INTERVAL_SECONDS
+from bot.webhooks.receiver import CHECK_INTERVAL_SECONDS, HANDOFF_SECONDS, HubWebhookReceiver
 from bot.webhooks.sync import admin_for, receiver_url, status, webhooks_managed
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,10 @@ def _led(leadership: Leadership, job: Callable[[], object]) -> Callable[[], obje
 
 
 def build_scheduler(
-    core: Core, radar: SlackRadar, leadership: Leadership | None = None
+    core: Core,
+    radar: SlackRadar,
+    leadership: Leadership | None = None,
+    hub_webhook: HubWebhookReceiver | None = None,
 ) -> BackgroundScheduler:
     settings = core.settings
     leadership = leadership or SoleLeader()
@@ -131,6 +134,14 @@ def build_scheduler(
             seconds=CHECK_INTERVAL_SECONDS,
             next_run_time=now + timedelta(seconds=2),
             id="webhook_check",
+        )
+    if shared and hub_webhook is not None:
+        scheduler.add_job(
+            _guarded("webhook hand-offs", _led(leadership, hub_webhook.adopt_handoffs)),
+            "interval",
+            seconds=HANDOFF_SECONDS,
+            next_run_time=now + timedelta(seconds=1),
+            id="webhook_handoffs",
         )
     if shared:
         scheduler.add_job(

@@ -132,9 +132,14 @@ def serve(settings: Settings) -> int:
         log.info("connected to Slack as %s in %s", identity.get("user"), identity.get("team"))
     except (SlackApiError, OSError) as exc:
         log.warning("auth.test failed (%s); carrying on, alerts wait in the outbox", exc)
-    scheduler = build_scheduler(core, radar, leadership)
-    # Hub webhooks need a public URL, so Socket Mode installs keep polling.
-    hub_webhook = build_receiver(core, radar.deliverer.drain)
+    # Hub webhooks need a public URL, so Socket Mode installs keep polling. With several
+    # replicas, a follower hands what it receives to the leader through the database.
+    hub_webhook = build_receiver(
+        core,
+        radar.deliverer.drain,
+        leader=leadership.is_leader if getattr(leadership, "shared", False) else None,
+    )
+    scheduler = build_scheduler(core, radar, leadership, hub_webhook)
     socket_handler = None
     if settings.socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler

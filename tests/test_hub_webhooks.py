@@ -446,3 +446,47 @@ def test_a_restart_in_the_middle_of_an_event_loses_nothing_and_doubles_nothing(
         settle(hub, second)
         second.drain()
         assert len(alerts(slack)) == 1
+
+
+# ------------------------------------------------------------------ several replicas
+
+
+def test_a_follower_hands_its_deliveries_to_the_leader_which_announces_the_launch_once(
+    bot: RadarHarness, hub: HubStandIn, slack: SlackStandIn
+) -> None:
+    """Behind a load balancer any replica may receive a delivery; only the leader writes
+    releases. The follower records the hint in the shared store and asks the Hub nothing;
+    the leader's hand-off job picks it up and the channel gets one alert."""
+    from bot.webhooks.receiver import HANDOFF_PREFIX, HubWebhookReceiver
+
+    assert bot.hub_webhook is not None
+    follower = HubWebhookReceiver(
+        SECRET,
+        bot.core.tracker,
+        health=bot.core.push,
+        leader=lambda: False,
+        store=bot.core.store,
+        batch_window=0.0,
+        max_batch_wait=0.0,
+    )
+    follower.start()
+    try:
+        hub.webhooks.drop_next(1)  # the leader never hears of it directly
+        hub.add(launch(bot, "Qwen/Qwen9-72B"))
+        assert hub.webhooks.wait_idle()
+        status, answer = follower.accept(payload("Qwen/Qwen9-72B"))
+        assert (status, answer["status"]) == (200, "accepted")
+        assert wait_until(follower.idle)
+        waiting = [k for k in bot.core.store.state.keys() if k.startswith(HANDOFF_PREFIX)]
+        assert waiting == [f"{HANDOFF_PREFIX}qwen/qwen9-72b"]
+        assert detail_calls(hub, "Qwen/Qwen9-72B") == 0  # the follower asked the Hub nothing
+        assert alerts(slack) == []
+
+        assert bot.hub_webhook.adopt_handoffs() == 1
+        assert wait_until(bot.hub_webhook.idle)
+        assert wait_until(lambda: len(alerts(slack)) == 1)
+        assert "Qwen9" in shown_text(alerts(slack)[0])
+        assert bot.hub_webhook.adopt_handoffs() == 0  # taken once, gone from the store
+        assert detail_calls(hub, "Qwen/Qwen9-72B") == 1
+    finally:
+        follower.stop()

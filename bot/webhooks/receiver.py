@@ -31,13 +31,14 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot.radar.models import utcnow
+from bot.radar.models import StateEntry, utcnow
 from bot.radar.tracker import CheckReport, Tracker
 from bot.request_body import BodyRefused, read_capped
 from bot.webhooks.payload import HubEvent, PayloadError, parse_event
 
 if TYPE_CHECKING:
     from bot.runtime import Core
+    from bot.store.base import Store
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,8 @@ MAX_BODY = 64 * 1024  # a version-3 payload is about 1 KB
 SECRET_HEADER = "x-webhook-secret"
 RECHECK_DELAYS = (30.0, 60.0, 120.0, 300.0, 600.0, 1200.0)  # about 40 minutes in all
 CHECK_INTERVAL_SECONDS = 600  # how often the webhook list is asked whether ours are enabled
+HANDOFF_PREFIX = "webhook-hint:"  # state entries a follower leaves for the leader
+HANDOFF_SECONDS = 1  # how often the leader looks for them
 
 
 class PushHealth:
@@ -149,6 +152,8 @@ class HubWebhookReceiver:
         dedupe_seconds: float = 600.0,
         max_body: int = MAX_BODY,
         monotonic: Callable[[], float] = time.monotonic,
+        leader: Callable[[], bool] | None = None,
+        store: Store | None = None,
     ) -> None:
         if not secret:
             raise ValueError("a webhook receiver needs a secret")
@@ -162,6 +167,10 @@ class HubWebhookReceiver:
         self.dedupe_seconds = dedupe_seconds
         self.max_body = max_body
         self._monotonic = monotonic
+        # Several replicas (PostgreSQL): only the leader may write releases, so a follower
+        # that receives a delivery hands its hints to the leader through the database.
+        self._leader = leader
+        self._store = store
         self._cond = threading.Condition()
         self._hints: dict[str, str] = {}  # lower id -> id, waiting for the worker
         self._first_hint_at: float | None = None
@@ -325,6 +334,9 @@ class HubWebhookReceiver:
     def _work(
         self, batch: dict[str, str], moves: list[tuple[str, str]], tries: dict[str, int]
     ) -> None:
+        if self._leader is not None and self._store is not None and not self._leader():
+            self._hand_to_leader(batch, moves)
+            return
         for old_id, new_id in moves:
             if not self.tracker.apply_move(old_id, new_id):
                 batch.setdefault(new_id.lower(), new_id)  # never seen: judge it as new
@@ -346,12 +358,77 @@ class HubWebhookReceiver:
         if report.events and self.after_check is not None:
             self.after_check()
 
+    # ------------------------------------------------- several replicas
+
+    def _hand_to_leader(self, batch: dict[str, str], moves: list[tuple[str, str]]) -> None:
+        """Follower: record the hints in the shared database for the leader to act on.
+
+        One state entry a repo, so hints from several followers never overwrite each other;
+        a hint already waiting is simply written again.
+        """
+        store = self._store
+        assert store is not None
+        with store.lock:
+            for key, repo_id in batch.items():
+                store.state.put(StateEntry(name=f"{HANDOFF_PREFIX}{key}", value={"id": repo_id}))
+            for old_id, new_id in moves:
+                store.state.put(
+                    StateEntry(
+                        name=f"{HANDOFF_PREFIX}move:{old_id.lower()}",
+                        value={"old": old_id, "new": new_id},
+                    )
+                )
+            store.commit()
+        log.info(
+            "not the leader: handed %d Hub hint(s) and %d move(s) to the leader",
+            len(batch),
+            len(moves),
+        )
+
+    def adopt_handoffs(self) -> int:
+        """Leader: take the hints followers recorded, queue them here; returns how many."""
+        store = self._store
+        if store is None:
+            return 0
+        with store.lock:
+            names = store.state.keys()  # names only: iterating a collection yields records
+            keys = [name for name in names if name.startswith(HANDOFF_PREFIX)]
+            if not keys:
+                return 0
+            entries = store.state.get_many(keys)
+            for key in keys:
+                store.state.delete(key)
+            store.commit()
+        now = self._monotonic()
+        with self._cond:
+            for entry in entries.values():
+                value = entry.value
+                if isinstance(value.get("old"), str) and isinstance(value.get("new"), str):
+                    self._moves.append((value["old"], value["new"]))
+                elif isinstance(value.get("id"), str):
+                    self._hints.setdefault(value["id"].lower(), value["id"])
+            if self._first_hint_at is None:
+                self._first_hint_at = now
+            self._last_hint_at = now
+            self._cond.notify()
+        self.health.event_seen()
+        return len(entries)
+
 
 def build_receiver(
-    core: Core, after_check: Callable[[], object] | None
+    core: Core,
+    after_check: Callable[[], object] | None,
+    leader: Callable[[], bool] | None = None,
 ) -> HubWebhookReceiver | None:
     """The receiver `serve` mounts at `/hub/webhook`; None when HF_WEBHOOK_SECRET is unset."""
     if core.push is None or not core.push.enabled:
         return None
     secret = core.settings.hf_webhook_secret.get_secret_value()  # type: ignore[union-attr]
-    return HubWebhookReceiver(secret, core.tracker, health=core.push, after_check=after_check)
+    return HubWebhookReceiver(
+        secret,
+        core.tracker,
+        health=core.push,
+        after_check=after_check,
+        leader=leader,
+        store=core.store,
+    )
