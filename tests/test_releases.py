@@ -8,7 +8,14 @@ import pytest
 
 from bot.radar.labs import LabRegistry
 from bot.radar.models import ModelRecord, Region, Release
-from bot.radar.releases import assign_release, family_stem, release_id, release_title
+from bot.radar.releases import (
+    assign_release,
+    family_stem,
+    place_in_release,
+    release_id,
+    release_title,
+    same_family,
+)
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 REGISTRY = LabRegistry.builtin()
@@ -120,18 +127,158 @@ def test_same_stem_after_the_window_is_a_new_release():
     ]
 
 
-def test_a_later_variant_or_sibling_joins_the_existing_release():
+def test_a_later_format_build_joins_but_a_later_new_model_is_a_new_release():
+    """After the launch window only the lab's own FP8/GGUF/AWQ build of a member joins; a
+    Thinking model six days later is a new model, announced on its own."""
     releases = place(
         [
             record("Qwen/Qwen3-235B-A22B-Instruct-2507", T0),
             record("Qwen/Qwen3-235B-A22B-Thinking-2507", T0 + timedelta(days=6)),
             record("Qwen/Qwen3-235B-A22B-Instruct-2507-FP8", T0 + timedelta(days=20)),
+            record("Qwen/Qwen3-235B-A22B-Thinking-2507-GGUF", T0 + timedelta(days=40)),
         ]
     )
-    assert len(releases) == 1
-    assert len(releases[0].members) == 3
-    assert releases[0].first_seen == T0
-    assert releases[0].updated_at == T0 + timedelta(days=20)
+    by_start = {r.first_seen: r for r in releases}
+    assert sorted(by_start) == [T0, T0 + timedelta(days=6)]
+    launch, thinking = by_start[T0], by_start[T0 + timedelta(days=6)]
+    assert launch.members == [
+        "Qwen/Qwen3-235B-A22B-Instruct-2507",
+        "Qwen/Qwen3-235B-A22B-Instruct-2507-FP8",
+    ]
+    assert launch.updated_at == T0 + timedelta(days=20)
+    assert thinking.members == [
+        "Qwen/Qwen3-235B-A22B-Thinking-2507",
+        "Qwen/Qwen3-235B-A22B-Thinking-2507-GGUF",
+    ]
+    assert thinking.title == "Qwen3 Thinking 2507"
+
+
+@pytest.mark.parametrize(
+    "late",
+    [
+        "Qwen/Qwen3-235B-A22B-Thinking-2507",  # a reasoning model
+        "Qwen/Qwen3-235B-A22B-Reasoning-2507",
+        "Qwen/Qwen3-2B-Instruct-2507",  # a new size
+        "Qwen/Qwen3-235B-A22B-Base-2507",  # a new stage
+    ],
+)
+def test_new_weights_after_the_window_are_a_new_release(late):
+    releases = place(
+        [
+            record("Qwen/Qwen3-235B-A22B-Instruct-2507", T0),
+            record(late, T0 + timedelta(hours=73)),
+        ]
+    )
+    assert len(releases) == 2
+
+
+def test_window_is_configurable():
+    lab = REGISTRY.resolve("Qwen")
+    first, _ = assign_release(record("Qwen/Qwen3-8B", T0), lab, [], now=T0, reasons=REASONS)
+    later = record("Qwen/Qwen3-14B", T0 + timedelta(hours=30))
+    _, created = assign_release(
+        later, lab, [first], now=later.first_seen, window=timedelta(hours=24), reasons=REASONS
+    )
+    assert created
+    _, created = assign_release(
+        later, lab, [first], now=later.first_seen, window=timedelta(hours=48), reasons=REASONS
+    )
+    assert not created
+
+
+@pytest.mark.parametrize(
+    ("lab_namespace", "names", "title"),
+    [
+        (
+            "mistralai",
+            [
+                "Mistral-Large-3-675B-Instruct-2512",
+                "Ministral-3-14B-Instruct-2512",
+                "Ministral-3-8B-Reasoning-2512",
+                "Ministral-3-3B-Base-2512",
+                "Mistral-Large-3-675B-Instruct-2512-NVFP4",
+            ],
+            "Mistral-Large-3 / Ministral-3",
+        ),
+        ("tencent", ["Hunyuan-A13B-Instruct", "Hunyuan-A13B-Pretrain"], "Hunyuan"),
+        ("inclusionAI", ["GroveMoE-Base", "GroveMoE-Inst"], "GroveMoE"),
+        (
+            "microsoft",
+            ["Phi-3.5-mini-instruct", "Phi-3.5-MoE-instruct", "Phi-3.5-vision-instruct"],
+            "Phi-3.5",
+        ),
+        ("microsoft", ["Phi-4-mini-instruct", "Phi-4-multimodal-instruct"], "Phi-4"),
+        ("google", ["medgemma-4b-it", "medgemma-27b-text-it", "medgemma-4b-pt"], "medgemma"),
+        ("microsoft", ["Phi-3-mini-4k-instruct", "Phi-3-mini-128k-instruct"], "Phi-3-mini"),
+        ("meta-llama", ["Llama-3.1-8B-Instruct", "Llama-3.1-8B-Original"], "Llama-3.1"),
+        (
+            "meta-llama",
+            ["Llama-3.2-1B-Instruct", "Llama-3.2-11B-Vision-Instruct", "Llama-3.2-90B-Vision"],
+            "Llama-3.2",
+        ),
+    ],
+)
+def test_one_launch_with_size_modality_and_stage_words_is_one_release(
+    lab_namespace, names, title
+):
+    records = [
+        record(f"{lab_namespace}/{name}", T0 + timedelta(hours=index * 7))
+        for index, name in enumerate(names)
+    ]
+    lab = REGISTRY.resolve(lab_namespace) or REGISTRY.resolve("Qwen")
+    releases: dict[str, Release] = {}
+    for item in records:
+        placed = place_in_release(item, lab, releases.values(), now=item.first_seen, reasons=["r"])
+        releases[placed.release.id] = placed.release
+        assert placed.reason  # every placement says which rule applied
+    assert [r.title for r in releases.values()] == [title], [r.members for r in releases.values()]
+
+
+def test_a_join_and_a_late_new_model_say_why():
+    lab = REGISTRY.resolve("Qwen")
+    first = place_in_release(record("Qwen/Qwen3-8B", T0), lab, [], now=T0, reasons=REASONS)
+    joined = place_in_release(
+        record("Qwen/Qwen3-8B-FP8", T0 + timedelta(days=30)), lab, [first.release],
+        now=T0, reasons=REASONS,
+    )
+    assert "official precision/format build" in joined.reason
+    late = place_in_release(
+        record("Qwen/Qwen3-8B-Thinking", T0 + timedelta(days=30)), lab, [first.release],
+        now=T0, reasons=REASONS,
+    )
+    assert late.created and "more than 72 h earlier" in late.reason
+
+
+@pytest.mark.parametrize(
+    ("members", "title"),
+    [
+        (["mistralai/Mistral-Small-4-119B-2603"], "Mistral-Small-4"),
+        (["meta-llama/Llama-4.1-Scout-17B-16E-Instruct"], "Llama-4.1-Scout"),
+        (["nvidia/NVIDIA-Nemotron-3-Ultra-500B-A50B-BF16"], "NVIDIA-Nemotron-3-Ultra"),
+        (["CohereLabs/command-a-reasoning-08-2025"], "command-a-reasoning 08-2025"),
+        (["deepseek-ai/DeepSeek-V3-0324"], "DeepSeek-V3 0324"),
+        (["mistralai/Mistral-Small-3.2-24B-Instruct-2506"], "Mistral-Small-3.2"),
+        (["mistralai/Magistral-Small-2509"], "Magistral-Small 2509"),
+        (["meta-llama/Llama-4.1-Scout-17B", "meta-llama/Llama-4.1-Maverick-17B"], "Llama-4.1"),
+    ],
+)  # fmt: skip
+def test_titles_keep_the_words_users_know(members, title):
+    assert release_title("Lab", members) == title
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        ("mistral-3-2512", "ministral-3-2512", True),
+        ("mistral-3-2512", "ministral-3-2509", False),  # another date
+        ("qwen3", "qwen3-coder", False),
+        ("glm-4.5", "glm-4.6", False),
+        ("ministral-3", "magistral-3", False),
+        ("phi-4", "phi-3", False),
+    ],
+)
+def test_family_names_a_letter_or_two_apart_are_one_family(a, b, same):
+    assert same_family(a, b) is same
 
 
 def test_another_labs_same_stem_is_a_separate_release():
