@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     host: str = "0.0.0.0"
     poll_interval_seconds: int = Field(default=300, ge=1)
     refresh_interval_seconds: int = Field(default=6 * 3600, ge=60)
+    # Every tracked namespace is listed in full (all pages) at least this often, so a
+    # launch created long before it turned public is still found (issue 9).
+    full_listing_interval_seconds: int = Field(default=30 * 60, ge=60)
+    full_listing_page_size: int = Field(default=500, ge=10, le=1000)
+    # New weights join a release only this long after its first sighting.
+    release_window_hours: float = Field(default=72.0, gt=0)
     radar_timezone: str = "UTC"
     log_level: str = "INFO"
 

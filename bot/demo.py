@@ -121,6 +121,17 @@ class SampleHub:
         own = [repo for repo in self._visible() if repo.author.lower() == wanted]
         return self._sorted(own, sort)[:limit]
 
+    def list_all(
+        self, author: str, *, sort: str = "createdAt", max_pages: int = 10, page_size: int = 100
+    ) -> list[HubRepo]:
+        wanted = author.lower()
+        own = self._sorted(
+            (repo for repo in self._visible() if repo.author.lower() == wanted), sort
+        )
+        pages = max(1, -(-len(own) // page_size))
+        self.requests += min(pages, max_pages)
+        return own[: max_pages * page_size]
+
     def list_trending(self, *, limit: int) -> list[HubRepo]:
         self.requests += 1
         trending = [repo for repo in self._visible() if (repo.trending_score or 0) > 0]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot import __version__
 from bot.config import Settings
@@ -102,6 +102,10 @@ def build_core(
         policy,
         clock=clock,
         concurrency=settings.hub_concurrency,
+        poll_interval=timedelta(seconds=settings.poll_interval_seconds),
+        full_listing_interval=timedelta(seconds=settings.full_listing_interval_seconds),
+        full_page_size=settings.full_listing_page_size,
+        release_window=timedelta(hours=settings.release_window_hours),
         on_events=outbox.enqueue,
         progress=progress,
         stopping=stopping,

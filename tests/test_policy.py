@@ -247,7 +247,7 @@ def test_untracked_trending_breakout_is_notable():
     assert verdict.reasons == (
         "breakout from untracked namespace newlab",
         "original model, not a derivative",
-        "trending: 1.2k likes in 24 h, trending score 450",
+        "trending: 1.2k likes in 3 h, trending score 450",  # dated by first sight
         "32B params",
     )
 
@@ -257,11 +257,26 @@ def test_old_trending_repo_is_not_a_breakout():
     verdict = judge(old, hours_ago=80)
     assert not verdict.notable
     assert verdict.rejected == "first published 3 days ago; a breakout must be under 72 h old"
-    # first seen just now, but the Hub says it was created a month ago
-    created_long_ago = old.model_copy(update={"created_at": NOW - timedelta(days=30)})
+    # created two months before it was first seen: an old model trending again
+    created_long_ago = old.model_copy(update={"created_at": NOW - timedelta(days=60)})
     verdict = judge(created_long_ago, hours_ago=1)
-    assert verdict.rejected == "first published 30 days ago; a breakout must be under 72 h old"
+    assert verdict.rejected == (
+        "created 60 days ago, long before it was first seen: an old model trending again, "
+        "not a launch"
+    )
     assert not POLICY.prefilter(created_long_ago, None, now=NOW).candidate
+
+
+def test_backdated_launch_is_a_breakout_dated_by_first_sight():
+    """Labs upload privately weeks before a launch (Gemma 4: 22-31 days): first seen
+    public an hour ago is an hour old, whatever `createdAt` says."""
+    backdated = repo(
+        "newlab/Launch-32B", likes=5000, trending_score=900.0, created_at=NOW - timedelta(days=30)
+    )
+    assert POLICY.prefilter(backdated, None, now=NOW).candidate
+    verdict = judge(backdated, hours_ago=1)
+    assert verdict.notable, verdict.rejected
+    assert "trending: 5k likes in 1 h, trending score 900" in verdict.reasons
 
 
 def test_tracked_labs_have_no_age_limit():

@@ -112,19 +112,19 @@ def test_backdated_launch_interleaved_with_known_repos_is_found(
     assert lab_listings(hub) == ["20", "100"]
 
 
-def test_old_repos_a_longer_listing_reveals_stay_silent_history(
+def test_first_look_lists_the_whole_lab_so_old_repos_stay_silent_history(
     hub: HubStandIn, core: Core, clock: ManualClock, now: datetime
 ) -> None:
-    """The first poll records only the newest 20; when a launch makes the next poll list
-    further back, the older repos it had never seen are history, not news."""
-    old = [f"{LAB}/Old-{i}" for i in range(300)]
+    """The first poll of a lab lists it in full (page by page): everything public then is
+    history, so a later launch's longer listing reveals no old repo as news."""
+    old = [f"{LAB}/Old-{i}" for i in range(1200)]
     hub.add_many(
         repo(name.split("/")[1], now - timedelta(days=10 + i)) for i, name in enumerate(old)
     )
-    core.tracker.poll_cycle()
-    # The trending list records some more, but most of the lab's older repos were unseen.
-    unseen = [name for name in old[20:70] if core.store.models.get(name.lower()) is None]
-    assert unseen
+    first = core.tracker.poll_cycle()
+    assert first.events == []
+    assert all(core.store.models.get(name.lower()) is not None for name in old)
+    assert lab_listings(hub) == ["500", "500", "500"]  # three pages
     settle(core, hub, clock)
     launch = [f"{LAB}/Qwen9-{i}B" for i in range(25)]
     hub.add_many(
@@ -137,17 +137,17 @@ def test_old_repos_a_longer_listing_reveals_stay_silent_history(
     assert announced == set(launch)
     assert report.new_repos == 25
     assert lab_listings(hub) == ["20", "100"]
-    for name in unseen:  # listed now (within the newest 100), and recorded as history
+    for name in old[:100]:
         history = core.store.models.get(name.lower())
-        assert history is not None
-        assert history.first_seen == history.created_at  # dated by the Hub, not by us
+        assert history is not None and history.first_seen == history.created_at
 
 
-def test_database_without_listing_reach_still_finds_a_whole_launch(
+def test_database_from_before_full_listings_is_listed_in_full_once(
     hub: HubStandIn, core: Core, clock: ManualClock, now: datetime
 ) -> None:
-    """A database written by an older version has no `reached` date per lab: a listing of
-    nothing but new repos is then what asks for a longer one."""
+    """A database written by an older version knew only each lab's newest repos and has
+    no `complete` flag: its next poll lists the lab in full, records the repos created
+    before its last poll as history, and still announces a launch made since."""
     hub.add_many(repo(f"Old-{i}", now - timedelta(days=10 + i)) for i in range(60))
     core.tracker.poll_cycle()
     state = core.store.state.get(LAB_STATE)
@@ -159,13 +159,19 @@ def test_database_without_listing_reach_still_finds_a_whole_launch(
             }
         )
     )
+    for name in [f"{LAB}/Old-{i}" for i in range(20, 60)]:  # the old version never saw these
+        core.store.models.delete(name.lower())
     settle(core, hub, clock)
     launch = [f"{LAB}/Qwen9-{i}B" for i in range(1, 31)]
     hub.add_many(
-        repo(name.split("/")[1], clock() - timedelta(minutes=i)) for i, name in enumerate(launch)
+        repo(name.split("/")[1], clock() - timedelta(seconds=i)) for i, name in enumerate(launch)
     )
 
     report = core.tracker.poll_cycle()
 
     assert {m for event in report.events for m in event.new_members} == set(launch)
-    assert lab_listings(hub) == ["20", "100"]
+    assert core.store.models.get(f"{LAB}/Old-59".lower()) is not None  # history, silently
+    assert lab_listings(hub) == ["500"]
+    settle(core, hub, clock)
+    assert core.tracker.poll_cycle().events == []
+    assert lab_listings(hub) == ["20"]  # complete now: short listings again

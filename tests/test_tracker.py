@@ -81,7 +81,8 @@ def build(hub: HubStandIn, tmp_path: Path, clock: ManualClock) -> Iterator[Build
 
 
 def lab_count(core: Core) -> int:
-    return len(core.registry.poll_namespaces())
+    """Namespaces a cycle lists: the tracked labs and their alias namespaces."""
+    return len(core.tracker.namespaces_to_list())
 
 
 def detail_paths(hub: HubStandIn) -> list[str]:
@@ -123,7 +124,7 @@ def test_first_cycle_records_existing_repos_silently(
     assert report.status == "ok"
     assert report.events == []
     assert report.detail_calls == 0
-    assert sorted(report.bootstrapped) == sorted(core.registry.poll_namespaces())
+    assert sorted(report.bootstrapped) == sorted(core.tracker.namespaces_to_list())
     assert hub.request_count == lab_count(core) + 1
     assert len(core.store.models) == 22
     history = core.store.models.get("deepseek-ai/deepseek-v3.1")
@@ -277,7 +278,7 @@ def test_breakout_from_untracked_namespace_is_one_release_and_quiet_originals_no
     assert release.reasons == [
         "breakout from untracked namespace lumen-research",
         "original model, not a derivative",
-        "trending: 2.4k likes in 30 h, trending score 980",
+        "trending: 2.4k likes in 1 h, trending score 980",  # dated by first sight
         "32B params",
     ]
     # Only the breakout was worth a detail call: the old trending repo is judged by age
@@ -288,7 +289,10 @@ def test_breakout_from_untracked_namespace_is_one_release_and_quiet_originals_no
     assert "untracked namespace quiet-lab and not trending" in quiet.reasons[0]
     old = core.store.models.get("oldie-lab/old-chat-7b")
     assert old is not None
-    assert old.reasons == ["first published 62 days ago; a breakout must be under 72 h old"]
+    assert old.reasons == [
+        "created 62 days ago, long before it was first seen: an old model trending again, "
+        "not a launch"
+    ]
 
     clock.advance(minutes=5)
     assert core.tracker.poll_cycle().events == []
@@ -297,16 +301,16 @@ def test_breakout_from_untracked_namespace_is_one_release_and_quiet_originals_no
 def test_renamed_namespace_is_one_lab_and_its_old_repos_are_not_news(
     hub: HubStandIn, build: BuildCore, clock: ManualClock, now: datetime
 ) -> None:
+    legacy_repo, fresh = renamed_namespace(clock())
     hub.add_many(background(now, 20))
+    hub.add(legacy_repo)  # public under the legacy THUDM name since long before
     core = build()
     bootstrap(core, hub, clock)
-    # An 800-day-old repo under the legacy THUDM name shows up (on the trending listing,
-    # the only place a legacy namespace appears) next to a fresh zai-org release.
-    hub.add_many(renamed_namespace(clock()))
+    hub.add(fresh)
 
     report = core.tracker.poll_cycle()
 
-    assert summary(report.events) == [("new_release", "GLM-5.3", ["zai-org/GLM-5.3-Air"])]
+    assert summary(report.events) == [("new_release", "GLM-5.3-Air", ["zai-org/GLM-5.3-Air"])]
     release = report.events[0].release
     assert (release.lab, release.lab_name) == ("zai-org", "Z.ai")
     assert detail_paths(hub) == ["zai-org/GLM-5.3-Air"]
@@ -315,6 +319,22 @@ def test_renamed_namespace_is_one_lab_and_its_old_repos_are_not_news(
     assert legacy.first_seen == legacy.created_at  # history, not news
     zai_releases = {r.lab for r in core.store.releases.values() if r.lab_name == "Z.ai"}
     assert zai_releases == {"zai-org"}
+
+
+def test_alias_namespace_that_still_publishes_is_listed_and_alerts_as_its_lab(
+    hub: HubStandIn, build: BuildCore, clock: ManualClock, now: datetime
+) -> None:
+    """An alias says "same lab", not "stopped publishing": a new repo under THUDM, off
+    every trending list, is found by THUDM's own listing and alerted as Z.ai's."""
+    core = build()
+    assert "THUDM" in core.tracker.namespaces_to_list()
+    bootstrap(core, hub, clock)
+    hub.add(model_json("THUDM/GLM-4.1V-9B-Base", created_at=clock(), params=9 * B, license="mit"))
+
+    report = core.tracker.poll_cycle()
+
+    assert summary(report.events) == [("new_release", "GLM-4.1V", ["THUDM/GLM-4.1V-9B-Base"])]
+    assert (report.events[0].release.lab, report.events[0].release.lab_name) == ("zai-org", "Z.ai")
 
 
 def test_lab_tracked_later_is_bootstrapped_silently_then_alerts(
@@ -367,9 +387,11 @@ def test_updates_to_known_repos_refresh_facts_and_never_make_a_release(
     assert len(core.store.releases) == 1
 
 
-def test_refresh_counts_costs_one_request_a_lab_and_records_old_repos_silently(
+def test_refresh_counts_costs_one_request_a_lab_and_leaves_unseen_repos_to_the_poll(
     hub: HubStandIn, build: BuildCore, clock: ManualClock, now: datetime
 ) -> None:
+    """A repo the count refresh meets first, created long ago but public only now, is news:
+    the refresh leaves it to the poll, whose full rotation finds and alerts it."""
     hub.add_many(background(now, 20))
     core = build()
     core.tracker.list_limit = 2  # google's two gemma-3 repos fill its newest-first listing
@@ -387,18 +409,24 @@ def test_refresh_counts_costs_one_request_a_lab_and_records_old_repos_silently(
 
     changed = core.tracker.refresh_counts()
 
-    assert changed == 2
+    assert changed == 1
     assert hub.request_count == lab_count(core)
     assert {r.query["sort"][0] for r in hub.requests} == {"downloads"}
     refreshed = core.store.models.get("openai/gpt-oss-20b")
     assert refreshed is not None and refreshed.downloads == 5_000_000
-    old = core.store.models.get("google/gemma-2-9b-it")
-    assert old is not None and old.first_seen == old.created_at
+    assert core.store.models.get("google/gemma-2-9b-it") is None
     state = core.store.state.get(POLL_STATE)
     assert state is not None and state.value["last_refresh_at"] == clock().isoformat()
-    # Known now, so the next poll has nothing to announce.
-    clock.advance(minutes=5)
-    assert core.tracker.poll_cycle().events == []
+    seen_at = None
+    for _ in range(core.tracker.rotation_cycles() * 2 + 1):  # at most one rotation late
+        clock.advance(minutes=5)
+        events = core.tracker.poll_cycle().events
+        if events:
+            seen_at = clock()
+            break
+    assert summary(events) == [("new_release", "gemma-2", ["google/gemma-2-9b-it"])]
+    record = core.store.models.get("google/gemma-2-9b-it")
+    assert record is not None and record.first_seen == seen_at  # dated by first sight
 
 
 def test_a_release_published_between_a_poll_and_the_count_refresh_is_still_announced(
@@ -437,7 +465,7 @@ def test_failed_lab_listing_degrades_the_cycle_and_is_caught_up_next_time(
     core = build(timeout=0.25)
     bootstrap(core, hub, clock)
     hub.add_many(family_launch(clock()))
-    hub.add_many(renamed_namespace(clock()))
+    hub.add(renamed_namespace(clock())[1])
     hub.inject(fault, times=attempts, path_contains=QWEN_LISTING, retry_after=1)
 
     degraded = core.tracker.poll_cycle()
@@ -446,7 +474,7 @@ def test_failed_lab_listing_degrades_the_cycle_and_is_caught_up_next_time(
     assert list(degraded.errors) == ["Qwen"]
     assert "/api/models" in degraded.errors["Qwen"]
     # The other labs were still processed in the same cycle.
-    assert summary(degraded.events) == [("new_release", "GLM-5.3", ["zai-org/GLM-5.3-Air"])]
+    assert summary(degraded.events) == [("new_release", "GLM-5.3-Air", ["zai-org/GLM-5.3-Air"])]
     assert core.store.models.get("qwen/qwen3.7-8b-instruct") is None
 
     clock.advance(minutes=5)
@@ -621,7 +649,7 @@ def test_restart_after_downtime_catches_up_without_duplicates(
 
     clock.advance(days=2)  # the bot was down; the Hub moved on
     hub.add_many(breakout(clock()))
-    hub.add_many(renamed_namespace(clock()))
+    hub.add(renamed_namespace(clock())[1])
     hub.add(
         model_json(
             "Qwen/Qwen3.7-27B-Instruct-FP8",
@@ -635,7 +663,7 @@ def test_restart_after_downtime_catches_up_without_duplicates(
     report = after.tracker.poll_cycle()
 
     assert sorted(summary(report.events)) == [
-        ("new_release", "GLM-5.3", ["zai-org/GLM-5.3-Air"]),
+        ("new_release", "GLM-5.3-Air", ["zai-org/GLM-5.3-Air"]),
         ("new_release", "Lumen-R1", ["lumen-research/Lumen-R1-32B"]),
         ("release_updated", "Qwen3.7", ["Qwen/Qwen3.7-27B-Instruct-FP8"]),
     ]

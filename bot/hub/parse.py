@@ -64,6 +64,7 @@ def _build(raw: dict, *, detailed: bool) -> HubRepo:
     return HubRepo.model_construct(
         id=repo_id,
         author=_field_text(raw, "author", repo_id, MAX_ID_CHARS) or namespace,
+        hub_oid=_field_text(raw, "_id", repo_id, MAX_SHORT_STRING_CHARS),
         created_at=_datetime(raw, "createdAt", repo_id),
         last_modified=_datetime(raw, "lastModified", repo_id),
         sha=_field_text(raw, "sha", repo_id, MAX_SHORT_STRING_CHARS),

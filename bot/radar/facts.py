@@ -447,6 +447,7 @@ def record_from_repo(
     return ModelRecord(
         id=repo.id,
         author=repo.author,
+        hub_oid=_keep(repo.hub_oid, old.hub_oid if old else None),
         lab=lab.namespace if lab else None,
         first_seen=old.first_seen if old else first_seen,
         created_at=_keep(repo.created_at, old.created_at if old else None),

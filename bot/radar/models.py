@@ -81,6 +81,7 @@ class ModelRecord(Record):
 
     id: str
     author: str
+    hub_oid: str | None = None  # the Hub's `_id`: the same across a namespace rename
     lab: str | None = None  # canonical lab namespace when tracked
     first_seen: datetime
     created_at: datetime | None = None
@@ -308,6 +309,7 @@ class HubRepo(BaseModel):
 
     id: str
     author: str
+    hub_oid: str | None = None  # `_id`: kept when the Hub moves a repo to a new namespace
     created_at: datetime | None = None
     last_modified: datetime | None = None
     sha: str | None = None

@@ -92,6 +92,10 @@ class PolicyConfig:
     breakout_min_likes: int = 300
     breakout_min_trending: float = 100.0
     breakout_window: timedelta = timedelta(hours=72)
+    # A breakout is dated by first sight (labs upload privately weeks before a launch:
+    # up to 33 days in ATOM's release-date corrections); a repo created longer ago than
+    # this before it trends is an old model trending again, not a launch.
+    breakout_max_private_age: timedelta = timedelta(days=45)
     # Tier-3 labs' releases at or above this many total params are notable.
     large_params: float = 30e9
 
@@ -303,8 +307,17 @@ class NotabilityPolicy:
         config = self.config
         if not task_known:
             return _rejected(f"untracked namespace {repo.author} and no pipeline task declared")
-        published = min((t for t in (first_seen, repo.created_at) if t is not None), default=None)
-        age = now - published if now is not None and published is not None else None
+        # Dated by first sight, not `createdAt`: a launch created privately weeks before it
+        # turned public is still new when the radar first sees it.
+        age = now - first_seen if now is not None and first_seen is not None else None
+        created = repo.created_at
+        if now is not None and created is not None and now - created > (
+            config.breakout_window + config.breakout_max_private_age
+        ):
+            return _rejected(
+                f"created {_age_text(now - created)} ago, long before it was first seen: "
+                "an old model trending again, not a launch"
+            )
         if age is not None and age > config.breakout_window:
             window_hours = config.breakout_window.total_seconds() / 3600
             return _rejected(

@@ -25,6 +25,12 @@ class HubSource(Protocol):
         """The newest (or most downloaded) repos of one namespace, one request."""
         ...
 
+    def list_all(
+        self, author: str, *, sort: str = "createdAt", max_pages: int = 10, page_size: int = 100
+    ) -> list[HubRepo]:
+        """Every public repo of one namespace, page by page (at most `max_pages` requests)."""
+        ...
+
     def list_trending(self, *, limit: int) -> list[HubRepo]:
         """The Hub's trending models, one request, for breakout detection."""
         ...

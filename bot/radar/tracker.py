@@ -1,18 +1,25 @@
 """One poll cycle: fetch what is new on the Hub, judge it, group it into releases.
 
-The path of a release: `poll_cycle()` lists each tracked lab's newest repos (one request a
-lab; a longer listing when new repos pushed known ones out of it, see `_list_lab`) and the
-trending listing (one request), diffs the ids against the store, asks the policy which new
-repos deserve a detail call, judges them, groups the notable ones into
-releases and hands the resulting events to `on_events` inside the same store transaction
-that records them. Nothing is written until the end, in one `commit()`: a crash mid-cycle
-leaves the store as it was, and the next cycle sees the same repos as new again.
+The path of a release: `poll_cycle()` lists each tracked namespace's newest repos (one
+request a namespace; a longer listing when new repos pushed known ones out of it, see
+`_list_lab`), a rotating share of the namespaces in full (every page, so each namespace is
+listed whole at least every `full_listing_interval`), and the trending listing (one
+request); it diffs the ids against the store, asks the policy which new repos deserve a
+detail call, judges them, groups the notable ones into releases and hands the resulting
+events to `on_events` inside the same store transaction that records them. Nothing is
+written until the end, in one `commit()`: a crash mid-cycle leaves the store as it was,
+and the next cycle sees the same repos as new again.
 
-Rules that keep channels quiet:
-- a namespace polled for the first time is recorded silently (no alerts for history);
-- a tracked lab's repo seen only on the trending list (not among the lab's newest repos,
-  or under a legacy alias namespace we do not list) is history when it is older than the
-  breakout window: an old model becoming popular again is not a new release;
+What is news, whatever `createdAt` says (labs upload privately days or weeks before a
+launch turns public, issue 9):
+- the first look at a namespace lists it in full and records everything public then as
+  history, silently; after that, any repo of that namespace the radar has not seen is new,
+  whichever listing shows it first (the newest repos, the full rotation, trending) and
+  however old its creation date. It is dated by when the radar first saw it public;
+- a repo the Hub moved (a renamed organisation: new id, same `_id`) is the same repo, not
+  news (`bot.radar.moves`);
+- a tracked lab's repo under a namespace the radar does not list is history when older
+  than the breakout window; so is an untracked repo on the trending list's first look;
 - a repo already known never creates a release, it only refreshes its facts;
 - a repo whose detail call failed is not recorded, so the next cycle tries it again.
 """
@@ -20,6 +27,7 @@ Rules that keep channels quiet:
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -28,11 +36,20 @@ from datetime import datetime, timedelta
 
 from bot.radar.facts import record_from_repo, task_of
 from bot.radar.labs import LabRegistry
-from bot.radar.models import HubRepo, Lab, ModelRecord, Release, ReleaseEvent, StateEntry, utcnow
+from bot.radar.models import (
+    HubRepo,
+    Lab,
+    ModelRecord,
+    Release,
+    ReleaseEvent,
+    StateEntry,
+    as_utc,
+    utcnow,
+)
 from bot.radar.moves import follow_move
 from bot.radar.policy import NotabilityPolicy, Verdict
 from bot.radar.ports import HubSource, SourceError, SourceNotFound
-from bot.radar.releases import assign_release
+from bot.radar.releases import RELEASE_WINDOW, assign_release, place_in_release
 from bot.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -42,6 +59,7 @@ POLL_STATE = "poll"
 LAB_STATE = "labs"
 SHUTTING_DOWN = "skipped: shutting down"
 LIST_GROWTH = 5
+FULL_LISTING_ERROR = "full listing "
 
 
 @dataclass
@@ -57,6 +75,7 @@ class CycleReport:
     errors: dict[str, str] = field(default_factory=dict)
     detail_calls: int = 0
     sources: int = 0
+    moved_repos: int = 0
 
     @property
     def status(self) -> str:
@@ -67,7 +86,11 @@ class CycleReport:
         """
         if not self.errors:
             return "ok"
-        failed_sources = [key for key in self.errors if not key.startswith("detail ")]
+        failed_sources = [
+            key
+            for key in self.errors
+            if not key.startswith("detail ") and not key.startswith(FULL_LISTING_ERROR)
+        ]
         return "failed" if 2 * len(failed_sources) > self.sources else "degraded"
 
 
@@ -95,10 +118,12 @@ def awaiting_content(repo: HubRepo) -> bool:
 class _Fetched:
     """The network results of one cycle, gathered before the store is touched."""
 
+    namespaces: set[str] = field(default_factory=set)  # lower namespaces listed this cycle
     listings: dict[str, list[HubRepo]] = field(default_factory=dict)  # namespace -> repos
+    full: dict[str, list[HubRepo]] = field(default_factory=dict)  # namespace -> every repo
     limits: dict[str, int] = field(default_factory=dict)  # namespace -> limit of its listing
-    beyond_sight: set[str] = field(default_factory=set)  # lower ids only a longer listing showed
     listed_ids: set[str] = field(default_factory=set)  # lower ids seen in a lab listing
+    moves: dict[str, str] = field(default_factory=dict)  # lower new id -> old id it moved from
     trending: list[HubRepo] | None = None
     details: dict[str, HubRepo] = field(default_factory=dict)  # lower id -> detailed repo
     failed_details: set[str] = field(default_factory=set)  # lower ids to retry next cycle
@@ -119,6 +144,11 @@ class Tracker:
         concurrency: int = 8,
         list_limit: int = 20,
         max_list_limit: int = 1000,
+        poll_interval: timedelta = timedelta(minutes=5),
+        full_listing_interval: timedelta = timedelta(minutes=30),
+        full_page_size: int = 500,
+        full_max_pages: int = 40,
+        release_window: timedelta = RELEASE_WINDOW,
         trending_limit: int = 100,
         refresh_limit: int = 100,
         on_events: Callable[[list[ReleaseEvent]], None] | None = None,
@@ -139,15 +169,19 @@ class Tracker:
         self.max_list_limit = max(list_limit, max_list_limit)
         self.trending_limit = trending_limit
         self.refresh_limit = refresh_limit
+        # Each namespace is listed in full at least every `full_listing_interval`, a share
+        # of them each cycle (see `_full_due`), so a repo that turns public with an old
+        # `createdAt` is seen within that interval even when the newest listing misses it.
+        self.poll_interval = poll_interval
+        self.full_listing_interval = full_listing_interval
+        self.full_page_size = full_page_size
+        self.full_max_pages = full_max_pages
+        self.release_window = release_window
         self.on_events = on_events
         self.progress = progress
         self._cycle_lock = threading.Lock()
         # lower id -> (how the previous cycle listed it, the record it left behind)
         self._last_refresh: dict[str, tuple[tuple[int, str | None], ModelRecord]] = {}
-        # lower lab namespace -> the oldest createdAt its last full listing showed (None:
-        # the listing held every repo of the lab). Only repos older than this are out of
-        # the poll's sight, so only they may be recorded as history by `refresh_counts`.
-        self._horizons: dict[str, datetime | None] = {}
         # Set on shutdown: requests not yet sent are skipped (their repos are simply seen
         # next time), so SIGTERM does not wait for a whole cycle of Hub retries.
         self.stopping = stopping or threading.Event()
@@ -158,7 +192,7 @@ class Tracker:
         """Fetch, judge, group and record; returns the events of this cycle."""
         with self._cycle_lock:
             report = CycleReport(started_at=self.clock())
-            namespaces = self.registry.poll_namespaces()
+            namespaces = self.namespaces_to_list()
             report.sources = len(namespaces) + 1
             fetched = self._fetch_listings(namespaces)
             self._fetch_details(fetched)
@@ -182,45 +216,77 @@ class Tracker:
             )
             return report
 
+    def namespaces_to_list(self) -> list[str]:
+        """The tracked labs' namespaces and their alias namespaces, each once.
+
+        An alias says "same lab", not "stopped publishing": ATOM's snapshot still adds
+        repos under `THUDM`, `AIDC-AI` and `rednote-hilab`, so aliases are listed too.
+        """
+        listing = getattr(self.registry, "namespaces_to_list", None)
+        if callable(listing):  # the registry decides which aliases still publish
+            return list(listing())
+        names: list[str] = []
+        seen: set[str] = set()
+        for namespace in self.registry.poll_namespaces():
+            lab = self.registry.resolve(namespace)
+            for name in [namespace, *(lab.aliases if lab else [])]:
+                if name.lower() not in seen:
+                    seen.add(name.lower())
+                    names.append(name)
+        return names
+
     def _fetch_listings(self, namespaces: Sequence[str]) -> _Fetched:
         fetched = _Fetched()
+        fetched.namespaces = {namespace.lower() for namespace in namespaces}
         done = 0
 
         lab_state = self._lab_state()
+        due = self._full_due(namespaces, lab_state, self.clock())
 
-        def list_lab(namespace: str) -> tuple[str, list[HubRepo] | None, str | None]:
+        def list_lab(
+            namespace: str,
+        ) -> tuple[str, list[HubRepo] | None, list[HubRepo] | None, str | None]:
             if self.stopping.is_set():
-                return namespace, None, SHUTTING_DOWN
+                return namespace, None, None, SHUTTING_DOWN
             entry = lab_state.get(namespace.lower())
-            reached = _reached(entry)
+            if not _complete(entry):
+                # First look (or a database from before full listings): the whole namespace,
+                # so everything public now is known, and anything unseen later is news.
+                try:
+                    full = self._list_full(namespace)
+                except SourceError as exc:
+                    return namespace, None, None, str(exc) or type(exc).__name__
+                fetched.limits[namespace] = len(full) + 1
+                return namespace, full, full, None
             try:
-                repos, limit = self._list_lab(namespace, entry is not None, reached)
+                repos, limit = self._list_lab(namespace, True, _reached(entry))
             except SourceError as exc:
-                return namespace, None, str(exc) or type(exc).__name__
+                return namespace, None, None, str(exc) or type(exc).__name__
             fetched.limits[namespace] = limit
-            if limit > self.list_limit and reached is not None:
-                beyond = {
-                    repo.id.lower()
-                    for repo in repos
-                    if repo.created_at is not None and repo.created_at < reached
-                }
-                fetched.beyond_sight |= beyond  # one C-level update: safe across threads
-            return namespace, repos, None
+            full = None
+            if namespace.lower() in due and not self.stopping.is_set():
+                try:
+                    full = self._list_full(namespace)
+                except SourceError as exc:
+                    log.warning("full listing of %s failed: %s", namespace, exc)
+                    fetched.errors[FULL_LISTING_ERROR + namespace] = str(exc) or "failed"
+            return namespace, repos, full, None
 
-        def list_trending() -> tuple[str, list[HubRepo] | None, str | None]:
+        def list_trending() -> tuple[str, list[HubRepo] | None, None, str | None]:
             if self.stopping.is_set():
-                return TRENDING_KEY, None, SHUTTING_DOWN
+                return TRENDING_KEY, None, None, SHUTTING_DOWN
             try:
-                return TRENDING_KEY, self.hub.list_trending(limit=self.trending_limit), None
+                repos = self.hub.list_trending(limit=self.trending_limit)
+                return TRENDING_KEY, repos, None, None
             except SourceError as exc:
-                return TRENDING_KEY, None, str(exc) or type(exc).__name__
+                return TRENDING_KEY, None, None, str(exc) or type(exc).__name__
 
         total = len(namespaces) + 1
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
             futures = [pool.submit(list_lab, ns) for ns in namespaces]
             futures.append(pool.submit(list_trending))
             for future in futures:
-                key, repos, error = future.result()
+                key, repos, full, error = future.result()
                 done += 1
                 if self.progress is not None:
                     self.progress(done, total)
@@ -232,7 +298,39 @@ class Tracker:
                 else:
                     fetched.listings[key] = repos or []
                     fetched.listed_ids.update(repo.id.lower() for repo in repos or [])
+                    if full is not None:
+                        fetched.full[key] = full
+                        fetched.listed_ids.update(repo.id.lower() for repo in full)
         return fetched
+
+    def _list_full(self, namespace: str) -> list[HubRepo]:
+        """Every public repo of a namespace, newest first, page by page."""
+        return self.hub.list_all(
+            namespace,
+            sort="createdAt",
+            max_pages=self.full_max_pages,
+            page_size=self.full_page_size,
+        )
+
+    def rotation_cycles(self) -> int:
+        """Poll cycles over which every namespace gets its full listing once."""
+        poll = max(self.poll_interval.total_seconds(), 1.0)
+        return max(1, math.ceil(self.full_listing_interval.total_seconds() / poll))
+
+    def _full_due(self, namespaces: Sequence[str], lab_state: dict, now: datetime) -> set[str]:
+        """The namespaces (lower) to list in full this cycle: those whose turn has come,
+        most overdue first, at most a `rotation_cycles()` share of them, so that after an
+        outage the catch-up spreads over a rotation instead of one huge cycle."""
+        overdue: list[tuple[datetime, str]] = []
+        for namespace in namespaces:
+            entry = lab_state.get(namespace.lower())
+            if not _complete(entry):
+                continue  # listed in full anyway, as a first look
+            when = _moment(entry.get("full_due")) or now
+            if when <= now:
+                overdue.append((when, namespace.lower()))
+        share = math.ceil(len(namespaces) / self.rotation_cycles())
+        return {namespace for _when, namespace in sorted(overdue)[:share]}
 
     def _list_lab(
         self, namespace: str, polled_before: bool, reached: datetime | None
@@ -282,7 +380,11 @@ class Tracker:
         wanted: dict[str, str] = {}
         lab_state = self._lab_state()
         now = self.clock()
-        for repo, lab in self._new_repos(fetched):
+        new_repos = list(self._new_repos(fetched))
+        fetched.moves = self._find_moves([repo for repo, _lab in new_repos], fetched)
+        for repo, lab in new_repos:
+            if repo.id.lower() in fetched.moves:
+                continue  # a moved repo keeps its record: no detail call, no alert
             if self._is_history(repo, lab, fetched, lab_state, now):
                 continue  # recorded as history, never judged for alerts
             if self.policy.prefilter(repo, lab, now=now).candidate:
@@ -327,36 +429,83 @@ class Tracker:
         lab_state: dict,
         now: datetime,
     ) -> bool:
-        """True for repos to record silently: a source's first cycle, old repos of a
-        tracked lab that only the trending list showed (see the module docstring), and
-        repos only a longer listing showed, older than the last poll's sight."""
-        if _source_key(lab) not in lab_state or repo.id.lower() in fetched.beyond_sight:
-            return True
-        if lab is None or repo.created_at is None or repo.id.lower() in fetched.listed_ids:
+        """True for repos to record silently (see the module docstring).
+
+        A namespace listed this cycle decides by whether the radar had looked at it
+        before: on the first look everything is history, afterwards nothing is, whatever
+        `createdAt` says. A database from before full listings (no `complete` flag) takes
+        its first full listing as history for repos created before its last poll.
+        """
+        namespace = repo.author.lower()
+        if namespace in fetched.namespaces:
+            entry = lab_state.get(namespace)
+            if not isinstance(entry, dict):
+                return True
+            if not _complete(entry):
+                since = _moment(entry.get("last_success"))
+                return since is None or repo.created_at is None or as_utc(repo.created_at) < since
+            return False
+        if lab is None:
+            return TRENDING_KEY not in lab_state
+        if repo.created_at is None:
             return False
         return now - repo.created_at > self.policy.config.breakout_window
 
     def _new_repos(self, fetched: _Fetched) -> Iterable[tuple[HubRepo, Lab | None]]:
-        """New ids across the lab listings and the trending listing, each once."""
+        """New ids across the lab listings, the full listings and trending, each once."""
         seen: set[str] = set()
-        for repos in fetched.listings.values():
+        listed = [*fetched.listings.values(), *fetched.full.values()]
+        for repos in listed:
             for repo in repos:
                 key = repo.id.lower()
                 if key in seen or self.store.models.get(key) is not None:
                     continue
                 seen.add(key)
                 yield repo, self.registry.resolve(repo.author)
+        listed_now = {namespace.lower() for namespace in fetched.listings}
         for repo in fetched.trending or []:
             key = repo.id.lower()
             lab = self.registry.resolve(repo.author)
             if key in seen or self.store.models.get(key) is not None:
                 continue
-            if lab is not None and lab.namespace not in fetched.listings:
-                # A tracked lab's repo is judged from its own listing, which we lack this
-                # cycle; leave it for the next one rather than judge it half-informed.
+            namespace = repo.author.lower()
+            if namespace in fetched.namespaces and namespace not in listed_now:
+                # Its namespace's listing failed this cycle: whether this is a first look
+                # or news is decided with that listing, next cycle.
                 continue
             seen.add(key)
             yield repo, lab
+
+    def _find_moves(self, new_repos: list[HubRepo], fetched: _Fetched) -> dict[str, str]:
+        """New ids that are known repos the Hub moved: lower new id -> old id.
+
+        The Hub keeps a moved repo's `_id`; records written before the radar kept `_id`
+        are matched by name and exact creation time under another namespace. An old id
+        still listed this cycle was copied, not moved.
+        """
+        if not new_repos:
+            return {}
+        by_oid: dict[str, str] = {}
+        by_name: dict[tuple[str, datetime], str] = {}
+        for record in self.store.models.values():
+            if record.hub_oid:
+                by_oid[record.hub_oid] = record.id
+            if record.created_at is not None:
+                by_name[(record.name.lower(), as_utc(record.created_at))] = record.id
+        moves: dict[str, str] = {}
+        for repo in new_repos:
+            old = by_oid.get(repo.hub_oid) if repo.hub_oid else None
+            if old is None and repo.created_at is not None:
+                candidate = by_name.get((repo.name.lower(), as_utc(repo.created_at)))
+                known = self.store.models.get(candidate.lower()) if candidate else None
+                if known is not None and (
+                    not known.hub_oid or not repo.hub_oid or known.hub_oid == repo.hub_oid
+                ):
+                    old = candidate
+            if old is None or old.lower() == repo.id.lower() or old.lower() in fetched.listed_ids:
+                continue
+            moves[repo.id.lower()] = old
+        return moves
 
     def _breakout_rechecks(self, fetched: _Fetched) -> Iterable[HubRepo]:
         """Known untracked repos that may have started trending since we first saw them."""
@@ -379,6 +528,15 @@ class Tracker:
 
         for repo, lab in list(self._new_repos(fetched)):
             key = repo.id.lower()
+            moved_from = fetched.moves.get(key)
+            if moved_from is not None and follow_move(self.store, moved_from, repo.id):
+                known = self.store.models.get(key)
+                if known is not None:
+                    self.store.models.put(
+                        record_from_repo(repo, lab=lab, first_seen=known.first_seen, previous=known)
+                    )
+                report.moved_repos += 1
+                continue
             if self._is_history(repo, lab, fetched, lab_state, now):
                 self._record_history(repo, lab)
                 continue
@@ -405,12 +563,23 @@ class Tracker:
         self._recheck_breakouts(fetched, new_notable, now)
         self._group(new_notable, report, now)
 
-        for namespace, repos in fetched.listings.items():
-            limit = fetched.limits.get(namespace, self.list_limit)
-            self._horizons[namespace.lower()] = self._horizon(repos, limit)
+        cycles = self.rotation_cycles()
+        for index, (namespace, repos) in enumerate(fetched.listings.items()):
+            previous = lab_state.get(namespace.lower())
             if namespace.lower() not in lab_state:
                 report.bootstrapped.append(namespace)
-            entry = {"last_success": now.isoformat()}
+            entry: dict = {"last_success": now.isoformat()}
+            if namespace in fetched.full:
+                entry["complete"] = True
+                wait = self.full_listing_interval
+                if not _complete(previous):  # stagger first looks over one rotation
+                    wait += self.poll_interval * (index % cycles)
+                entry["full_due"] = (now + wait).isoformat()
+                entry["full_at"] = now.isoformat()
+            elif isinstance(previous, dict):
+                for kept in ("complete", "full_due", "full_at"):
+                    if kept in previous:
+                        entry[kept] = previous[kept]
             # How far back a quiet cycle's listing (the newest `list_limit`) reaches now;
             # the next cycle's listing must reach as far back (see `_cut_short`).
             newest = repos[: self.list_limit]
@@ -437,6 +606,7 @@ class Tracker:
                     lab,
                     self._releases_of(lab.namespace),
                     now=first_seen,
+                    window=self.release_window,
                     reasons=history.reasons,
                 )
                 record.release_id = release.id
@@ -510,13 +680,16 @@ class Tracker:
         created: dict[str, Release] = {}
         updated: dict[str, tuple[Release, list[str]]] = {}
         for record, lab, verdict in sorted(new_notable, key=lambda item: item[0].id.lower()):
-            release, is_new = assign_release(
+            placed = place_in_release(
                 record,
                 lab,
                 self._releases_of(lab.namespace if lab else record.author),
                 now=now,
+                window=self.release_window,
                 reasons=verdict.reasons,
             )
+            release, is_new = placed.release, placed.created
+            record.reasons = [*record.reasons, f"release: {placed.reason}"]
             record.notable = True
             record.release_id = release.id
             self.store.models.put(record)
@@ -535,6 +708,7 @@ class Tracker:
             report.events.append(
                 ReleaseEvent(kind="release_updated", release=release, new_members=members)
             )
+        self._releases_by_lab = None  # the index lives for one grouping (webhooks group too)
 
     def _record_status(self, report: CycleReport) -> None:
         entry = self.store.state.get(POLL_STATE)
@@ -653,13 +827,12 @@ class Tracker:
     def refresh_counts(self) -> int:
         """Refresh downloads and likes of tracked labs' most used models (one request a lab).
 
-        A repo found here that the store does not know is recorded as history (dated by
-        the Hub, never alerted) only when it is older than everything the lab's last poll
-        listing showed. Anything newer is the poll's to judge: a release that went public
-        between the poll and this refresh must still be announced.
+        A repo found here that the store does not know is left to the poll: it either
+        turned public since the poll's last look (news, whatever its creation date) or
+        belongs to a namespace the poll has not looked at yet (history, recorded there).
         """
         with self._cycle_lock:
-            namespaces = self.registry.poll_namespaces()
+            namespaces = self.namespaces_to_list()
 
             def most_downloaded(namespace: str) -> list[HubRepo]:
                 try:
@@ -679,9 +852,6 @@ class Tracker:
                         lab = self.registry.resolve(repo.author)
                         known = self.store.models.get(repo.id.lower())
                         if known is None:
-                            if self._beyond_poll_sight(repo, lab):
-                                self._record_history(repo, lab)
-                                changed += 1
                             continue
                         refreshed = record_from_repo(
                             repo, lab=lab, first_seen=known.first_seen, previous=known
@@ -695,19 +865,6 @@ class Tracker:
                 self.store.state.put(StateEntry(name=POLL_STATE, value=value))
                 self.store.commit()
             return changed
-
-    def _horizon(self, listing: list[HubRepo], limit: int) -> datetime | None:
-        if len(listing) < limit:
-            return None  # the poll sees every repo of this lab
-        dates = [repo.created_at for repo in listing if repo.created_at is not None]
-        return min(dates) if dates else None
-
-    def _beyond_poll_sight(self, repo: HubRepo, lab: Lab | None) -> bool:
-        """True for a repo the poll's newest-first listing can no longer show."""
-        if lab is None or repo.created_at is None:
-            return False
-        horizon = self._horizons.get(lab.namespace.lower())
-        return horizon is not None and repo.created_at < horizon
 
     def refresh_due(self, interval: timedelta) -> bool:
         entry = self.store.state.get(POLL_STATE)
@@ -728,9 +885,19 @@ def _reached(entry: dict | None) -> datetime | None:
         return None
 
 
-def _source_key(lab: Lab | None) -> str:
-    """Bootstrap state is kept per tracked lab, and once for the trending listing."""
-    return lab.namespace.lower() if lab is not None else TRENDING_KEY
+def _moment(value: object) -> datetime | None:
+    """An ISO timestamp from the state, as aware UTC; None when absent or unreadable."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return as_utc(datetime.fromisoformat(value))
+    except ValueError:
+        return None
+
+
+def _complete(entry: object) -> bool:
+    """True once a namespace has been listed in full: its unseen repos are news from then."""
+    return isinstance(entry, dict) and entry.get("complete") is True
 
 
 _GONE = HubRepo(id="_/gone", author="_")
