@@ -4,11 +4,11 @@ webhook watches as labs come and go (`bot.webhooks.sync.plan`)."""
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.hub.webhooks import HubWebhook
 from bot.radar.labs import LabRegistry
-from bot.radar.models import Release
+from bot.radar.models import Delivery, ModelRecord, Release
 from bot.radar.moves import follow_move
 from bot.store import MemoryStore
 from bot.webhooks.sync import plan
@@ -86,3 +86,103 @@ def test_labs_keep_their_webhook_when_others_are_added_or_removed() -> None:
     assert [[lab.key for lab in group] for _h, group in grown] == [
         [lab.key for lab in group] for _n, group in first
     ]
+
+
+# ------------------------------------------- organisation renames (issue 9)
+
+T0 = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
+
+
+def seeded() -> MemoryStore:
+    store = MemoryStore()
+    with store.lock:
+        store.models.put(
+            ModelRecord(
+                id="THUDM/GLM-5-9B",
+                author="THUDM",
+                lab="zai-org",
+                first_seen=T0,
+                notable=True,
+                release_id="zai-org/glm-5@2026-09-01",
+                hub_oid="abc",
+            )
+        )
+        store.releases.put(
+            Release(
+                id="zai-org/glm-5@2026-09-01",
+                lab="zai-org",
+                lab_name="Z.ai",
+                title="GLM-5",
+                stem="glm-5",
+                members=["THUDM/GLM-5-9B", "zai-org/GLM-5-32B"],
+                first_seen=T0,
+                updated_at=T0,
+            )
+        )
+        store.deliveries.put(
+            Delivery(
+                channel_id="C1",
+                release_id="zai-org/glm-5@2026-09-01",
+                status="sent",
+                ts="1.2",
+                posted_members=["THUDM/GLM-5-9B", "zai-org/GLM-5-32B"],
+            )
+        )
+        store.commit()
+    return store
+
+
+def test_a_moved_repo_keeps_its_record_release_and_posted_alert():
+    store = seeded()
+
+    assert follow_move(store, "THUDM/GLM-5-9B", "zai-org/GLM-5-9B") is True
+
+    assert store.models.get("thudm/glm-5-9b") is None
+    moved = store.models.get("zai-org/glm-5-9b")
+    assert moved is not None
+    assert (moved.id, moved.author, moved.first_seen, moved.hub_oid, moved.notable) == (
+        "zai-org/GLM-5-9B", "zai-org", T0, "abc", True
+    )
+    release = store.releases.get("zai-org/glm-5@2026-09-01")
+    assert release is not None and release.members == ["zai-org/GLM-5-9B", "zai-org/GLM-5-32B"]
+    delivery = store.deliveries.get("C1|zai-org/glm-5@2026-09-01")
+    assert delivery is not None  # the update path will not post the moved repo again
+    assert delivery.posted_members == ["zai-org/GLM-5-9B", "zai-org/GLM-5-32B"]
+
+
+def test_an_unknown_repo_is_not_followed():
+    store = seeded()
+    assert follow_move(store, "THUDM/Never-Seen", "zai-org/Never-Seen") is False
+    assert store.models.get("zai-org/never-seen") is None
+
+
+def test_a_move_the_poll_had_recorded_as_new_keeps_the_older_history():
+    store = seeded()
+    with store.lock:
+        store.models.put(
+            ModelRecord(
+                id="zai-org/GLM-5-9B",
+                author="zai-org",
+                first_seen=T0 + timedelta(days=3),
+                notable=True,
+                release_id="zai-org/glm-5@2026-09-04",
+            )
+        )
+        store.releases.put(
+            Release(
+                id="zai-org/glm-5@2026-09-04",
+                lab="zai-org",
+                lab_name="Z.ai",
+                title="GLM-5",
+                stem="glm-5",
+                members=["zai-org/GLM-5-9B"],
+                first_seen=T0 + timedelta(days=3),
+                updated_at=T0 + timedelta(days=3),
+            )
+        )
+
+    assert follow_move(store, "THUDM/GLM-5-9B", "zai-org/GLM-5-9B")
+
+    moved = store.models.get("zai-org/glm-5-9b")
+    assert moved is not None and moved.first_seen == T0
+    assert store.releases.get("zai-org/glm-5@2026-09-04") is None  # the duplicate launch

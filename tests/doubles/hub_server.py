@@ -22,6 +22,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, NamedTuple
 from urllib.parse import parse_qs, parse_qsl, unquote, urlencode, urlsplit
@@ -156,6 +157,11 @@ class HubStandIn:
         self._hang_paths: str | None = None  # requests containing this wait for `release()`
         self._released = threading.Event()
         self._released.set()
+        # Repos created privately and flipped public at a set time (lower id -> when), read
+        # against `visibility_clock` (a test's hand-driven clock); and moved repos' old ids.
+        self._public_at: dict[str, datetime] = {}
+        self.visibility_clock: Callable[[], datetime] | None = None
+        self.moved: dict[str, str] = {}
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -267,17 +273,44 @@ class HubStandIn:
             updatedRefs=[{"ref": "refs/heads/main", "oldSha": old_sha, "newSha": new_sha}],
         )
 
-    def move(self, old_id: str, new_id: str) -> None:
-        """A rename or transfer: the repo answers under its new id only."""
+    def add_private_until(self, model_json: dict[str, Any], public_at: datetime) -> dict[str, Any]:
+        """A repo created privately (its `createdAt` kept) that turns public at `public_at`
+        by `visibility_clock`: how labs stage a launch days or weeks ahead."""
+        record = self.add(model_json)
+        with self._lock:
+            self._public_at[record["id"].lower()] = public_at
+        return record
+
+    def move(self, old_id: str, new_id: str) -> dict[str, Any]:
+        """A rename or transfer (an organisation rename moves every repo): a new id, the
+        same `_id`, `createdAt`, commits and counts; the old id's detail URL redirects to
+        the new one, and webhooks hear of it."""
         with self._lock:
             record = self._existing(old_id)
             del self.models[record["id"]]
-            moved = {**record, "id": new_id, "modelId": new_id, "author": new_id.split("/")[0]}
+            moved = copy.deepcopy(record)
+            moved["id"] = new_id
+            moved["modelId"] = new_id
+            moved["author"] = new_id.split("/", 1)[0]
             self.models[new_id] = moved
+            self.moved[record["id"].lower()] = new_id
+            public_at = self._public_at.pop(record["id"].lower(), None)
+            if public_at is not None:
+                self._public_at[new_id.lower()] = public_at
         owner = hashlib.sha1(new_id.split("/")[0].encode()).hexdigest()[:24]
         self.webhooks.repo_event(
             record, "repo", "move", movedTo={"name": new_id, "owner": {"id": owner}}
         )
+        return moved
+
+    def _is_public(self, model: dict[str, Any]) -> bool:
+        if model.get("private"):
+            return False
+        public_at = self._public_at.get(str(model.get("id", "")).lower())
+        if public_at is None:
+            return True
+        clock = self.visibility_clock
+        return clock is not None and clock() >= public_at
 
     def _existing(self, repo_id: str) -> dict[str, Any]:
         record = self.get(repo_id)
@@ -424,7 +457,7 @@ class HubStandIn:
 
         with self._lock:  # copy only the page: tests poll dozens of labs a cycle
             matching = [
-                m for m in self.models.values() if not m.get("private") and _matches(m, query)
+                m for m in self.models.values() if self._is_public(m) and _matches(m, query)
             ]
             if sort is not None:
                 matching.sort(key=lambda m: m.get("id", ""))
@@ -448,7 +481,11 @@ class HubStandIn:
             record = self.get(repo_id)
             record = copy.deepcopy(record) if record is not None else None
             lookup = {m["id"]: m for m in self.models.values()}
-        if record is None or record.get("private"):
+            moved_to = self.moved.get(repo_id.lower()) if record is None else None
+        if moved_to is not None:
+            query = f"?{urlencode(pairs)}" if pairs else ""
+            return _Reply(307, {"error": "moved"}, {"Location": f"/api/models/{moved_to}{query}"})
+        if record is None or not self._is_public(record):
             return _Reply(401, {"error": "Repository Not Found"}, {"X-Error-Code": "RepoNotFound"})
         if expands:
             return _Reply(200, _project(record, expands, (), lookup), {})
