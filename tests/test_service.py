@@ -49,6 +49,7 @@ def core(hub: HubStandIn, tmp_path: Path, clock: ManualClock, now: datetime) -> 
         settings_for(hub.url, tmp_path), store=MemoryStore(), hub=client, clock=clock
     )
     track_only(radar.registry, radar.store, HISTORY_LABS)
+    hub.add(renamed_namespace(clock())[0])  # public under THUDM since long before
     radar.tracker.poll_cycle()
     clock.advance(minutes=5)
     hub.add_many(family_launch(clock()))
@@ -57,7 +58,7 @@ def core(hub: HubStandIn, tmp_path: Path, clock: ManualClock, now: datetime) -> 
     hub.add_many(breakout(clock()))
     radar.tracker.poll_cycle()
     clock.advance(hours=1)
-    hub.add_many(renamed_namespace(clock()))
+    hub.add(renamed_namespace(clock())[1])
     hub.reset_log()
     yield radar
     radar.close()
@@ -127,7 +128,7 @@ def test_repo_id_missing_locally_is_fetched_from_the_hub_and_not_stored(
     # The lookup did not swallow the alert: the next poll still announces the release.
     clock.advance(minutes=5)
     report = core.tracker.poll_cycle()
-    assert [(e.kind, e.release.title) for e in report.events] == [("new_release", "GLM-5.3")]
+    assert [(e.kind, e.release.title) for e in report.events] == [("new_release", "GLM-5.3-Air")]
 
 
 def test_a_packed_build_from_the_hub_takes_its_known_siblings_size(
@@ -240,12 +241,12 @@ def test_hub_down_during_lookup_is_reported_not_raised(core: Core, hub: HubStand
 
 def test_latest_lists_newest_releases_first(core: Core, clock: ManualClock) -> None:
     clock.advance(minutes=5)
-    core.tracker.poll_cycle()  # GLM-5.3
+    core.tracker.poll_cycle()  # GLM-5.3-Air
 
     titles = [release.title for release in core.service.latest(3)]
 
-    assert titles == ["GLM-5.3", "Lumen-R1", "Qwen3.7"]
-    assert [r.title for r in core.service.latest(0)] == ["GLM-5.3"]
+    assert titles == ["GLM-5.3-Air", "Lumen-R1", "Qwen3.7"]
+    assert [r.title for r in core.service.latest(0)] == ["GLM-5.3-Air"]
 
 
 def test_latest_never_lists_more_than_a_message_can_hold(
@@ -263,9 +264,9 @@ def test_latest_never_lists_more_than_a_message_can_hold(
 @pytest.mark.parametrize(
     ("filters", "expected"),
     [
-        (Filters(countries=["CN"]), [("zai-org", "GLM-5.3"), ("Qwen", "Qwen3.7")]),
-        (Filters(min_params_b=100), [("zai-org", "GLM-5.3"), ("Qwen", "Qwen3.7")]),
-        (Filters(orgs=["zai-org"]), [("zai-org", "GLM-5.3"), ("zai-org", "GLM-4.5")]),
+        (Filters(countries=["CN"]), [("zai-org", "GLM-5.3-Air"), ("Qwen", "Qwen3.7")]),
+        (Filters(min_params_b=100), [("zai-org", "GLM-5.3-Air"), ("Qwen", "Qwen3.7")]),
+        (Filters(orgs=["zai-org"]), [("zai-org", "GLM-5.3-Air"), ("zai-org", "GLM-4.5")]),
         (Filters(orgs=["lumen-research"]), [("lumen-research", "Lumen-R1")]),
         (Filters(regions=[Region.US]), [("nvidia", None), ("nvidia", None)]),
         (Filters(regions=[Region.EU]), [("mistralai", None), ("mistralai", None)]),
@@ -275,7 +276,7 @@ def test_latest_applies_filters_newest_first(
     core: Core, clock: ManualClock, filters: Filters, expected: list[tuple[str, str | None]]
 ) -> None:
     clock.advance(minutes=5)
-    core.tracker.poll_cycle()  # GLM-5.3
+    core.tracker.poll_cycle()  # GLM-5.3-Air
 
     chosen = core.service.latest(2, filters)
 
