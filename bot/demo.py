@@ -122,7 +122,13 @@ class SampleHub:
         return self._sorted(own, sort)[:limit]
 
     def list_all(
-        self, author: str, *, sort: str = "createdAt", max_pages: int = 10, page_size: int = 100
+        self,
+        author: str,
+        *,
+        sort: str = "createdAt",
+        max_pages: int = 10,
+        page_size: int = 100,
+        light: bool = False,
     ) -> list[HubRepo]:
         wanted = author.lower()
         own = self._sorted(

@@ -56,6 +56,9 @@ LIST_EXPANDS: tuple[str, ...] = (
 
 DETAIL_EXPANDS: tuple[str, ...] = (*LIST_EXPANDS, "baseModels", "childrenModelCount")
 
+LIGHT_EXPANDS: tuple[str, ...] = ("createdAt", "lastModified")
+"""A light listing: `_id`, `id` and dates, for spotting ids the radar has not seen."""
+
 SORT_KEYS = frozenset({"createdAt", "lastModified", "downloads", "likes", "trendingScore"})
 MAX_PAGE_SIZE = 1000
 MAX_SEARCH_CHARS = 200
@@ -193,13 +196,18 @@ class HubClient:
         sort: str = "createdAt",
         max_pages: int = 10,
         page_size: int = 100,
+        light: bool = False,
     ) -> list[HubRepo]:
-        """Follow the server's `Link: rel="next"` pages, at most `max_pages` requests."""
+        """Follow the server's `Link: rel="next"` pages, at most `max_pages` requests.
+
+        `light` asks only for ids and dates: a fraction of the bytes and parsing of a full
+        listing, enough to spot repos the radar has not seen (details come per repo).
+        """
         params = [
             ("author", author),
             ("sort", _checked_sort(sort)),
             ("limit", _page(page_size)),
-            *_expand(LIST_EXPANDS),
+            *_expand(LIGHT_EXPANDS if light else LIST_EXPANDS),
         ]
         repos: list[HubRepo] = []
         next_url: str | None = None

@@ -26,9 +26,16 @@ class HubSource(Protocol):
         ...
 
     def list_all(
-        self, author: str, *, sort: str = "createdAt", max_pages: int = 10, page_size: int = 100
+        self,
+        author: str,
+        *,
+        sort: str = "createdAt",
+        max_pages: int = 10,
+        page_size: int = 100,
+        light: bool = False,
     ) -> list[HubRepo]:
-        """Every public repo of one namespace, page by page (at most `max_pages` requests)."""
+        """Every public repo of one namespace, page by page (at most `max_pages` requests);
+        `light`: ids, `_id` and dates only."""
         ...
 
     def list_trending(self, *, limit: int) -> list[HubRepo]:

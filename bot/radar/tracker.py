@@ -253,7 +253,7 @@ class Tracker:
                 # First look (or a database from before full listings): the whole namespace,
                 # so everything public now is known, and anything unseen later is news.
                 try:
-                    full = self._list_full(namespace)
+                    full = self._list_full(namespace, light=False)
                 except SourceError as exc:
                     return namespace, None, None, str(exc) or type(exc).__name__
                 fetched.limits[namespace] = len(full) + 1
@@ -266,7 +266,7 @@ class Tracker:
             full = None
             if namespace.lower() in due and not self.stopping.is_set():
                 try:
-                    full = self._list_full(namespace)
+                    full = self._list_full(namespace, light=True)
                 except SourceError as exc:
                     log.warning("full listing of %s failed: %s", namespace, exc)
                     fetched.errors[FULL_LISTING_ERROR + namespace] = str(exc) or "failed"
@@ -303,13 +303,19 @@ class Tracker:
                         fetched.listed_ids.update(repo.id.lower() for repo in full)
         return fetched
 
-    def _list_full(self, namespace: str) -> list[HubRepo]:
-        """Every public repo of a namespace, newest first, page by page."""
+    def _list_full(self, namespace: str, *, light: bool) -> list[HubRepo]:
+        """Every public repo of a namespace, newest first, page by page.
+
+        A first look needs every field (history is judged from the listing); the
+        rotation only spots unseen ids, so it asks for ids and dates (`light`), and the
+        few new repos it finds get their facts from a detail call.
+        """
         return self.hub.list_all(
             namespace,
             sort="createdAt",
             max_pages=self.full_max_pages,
             page_size=self.full_page_size,
+            light=light,
         )
 
     def rotation_cycles(self) -> int:
