@@ -26,6 +26,7 @@ import pytest
 from bot.cli import main
 from bot.config import Settings
 from bot.radar.labs import LabRegistry
+from bot.radar.tracker import namespaces_to_list
 from bot.textview import (
     EVENT_JSON_EXTRA_KEYS,
     MODEL_JSON_EXTRA_KEYS,
@@ -188,7 +189,7 @@ def test_help_flag_and_unknown_command() -> None:
 
 def test_first_poll_records_history_silently(fresh: tuple[HubStandIn, Path]) -> None:
     ran = run_cli("poll")
-    namespaces = len(LabRegistry.builtin().poll_namespaces())
+    namespaces = len(namespaces_to_list(LabRegistry.builtin()))
     assert ran.code == 0, ran.err
     assert (
         f"First look at {namespaces} lab namespaces: 12 existing repos recorded silently, "
@@ -291,7 +292,7 @@ def test_poll_shows_progress_on_a_terminal(fresh: tuple[HubStandIn, Path]) -> No
 
     ran = run_cli("poll", err=Terminal())
     assert ran.code == 0
-    sources = len(LabRegistry.builtin().poll_namespaces()) + 1
+    sources = len(namespaces_to_list(LabRegistry.builtin())) + 1
     assert f"\rpolling 1/{sources} Hub listings…" in ran.err
     assert ran.err.endswith(f"\rpolling {sources}/{sources} Hub listings…\n")
     assert "polling" not in ran.out

@@ -217,23 +217,8 @@ class Tracker:
             return report
 
     def namespaces_to_list(self) -> list[str]:
-        """The tracked labs' namespaces and their alias namespaces, each once.
-
-        An alias says "same lab", not "stopped publishing": ATOM's snapshot still adds
-        repos under `THUDM`, `AIDC-AI` and `rednote-hilab`, so aliases are listed too.
-        """
-        listing = getattr(self.registry, "namespaces_to_list", None)
-        if callable(listing):  # the registry decides which aliases still publish
-            return list(listing())
-        names: list[str] = []
-        seen: set[str] = set()
-        for namespace in self.registry.poll_namespaces():
-            lab = self.registry.resolve(namespace)
-            for name in [namespace, *(lab.aliases if lab else [])]:
-                if name.lower() not in seen:
-                    seen.add(name.lower())
-                    names.append(name)
-        return names
+        """The namespaces a poll lists: see `namespaces_to_list` (module level)."""
+        return namespaces_to_list(self.registry)
 
     def _fetch_listings(self, namespaces: Sequence[str]) -> _Fetched:
         fetched = _Fetched()
@@ -878,6 +863,26 @@ class Tracker:
         if not last:
             return True
         return self.clock() - datetime.fromisoformat(last) >= interval
+
+
+def namespaces_to_list(registry: LabRegistry) -> list[str]:
+    """The tracked labs' namespaces and their alias namespaces, each once.
+
+    An alias says "same lab", not "stopped publishing": ATOM's snapshot still adds repos
+    under `THUDM`, `AIDC-AI` and `rednote-hilab`, so aliases are listed too.
+    """
+    listing = getattr(registry, "namespaces_to_list", None)
+    if callable(listing):  # the registry decides which aliases still publish
+        return list(listing())
+    names: list[str] = []
+    seen: set[str] = set()
+    for namespace in registry.poll_namespaces():
+        lab = registry.resolve(namespace)
+        for name in [namespace, *(lab.aliases if lab else [])]:
+            if name.lower() not in seen:
+                seen.add(name.lower())
+                names.append(name)
+    return names
 
 
 def _reached(entry: dict | None) -> datetime | None:
