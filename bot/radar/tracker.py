@@ -182,6 +182,9 @@ class Tracker:
         self._cycle_lock = threading.Lock()
         # lower id -> (how the previous cycle listed it, the record it left behind)
         self._last_refresh: dict[str, tuple[tuple[int, str | None], ModelRecord]] = {}
+        # Known repos by Hub `_id` (and legacy ones by name and date), for spotting moves.
+        self._move_indexes: tuple[dict[str, str], dict[tuple[str, datetime], str]] | None = None
+        self._moves_indexed_at = -1
         # Set on shutdown: requests not yet sent are skipped (their repos are simply seen
         # next time), so SIGTERM does not wait for a whole cycle of Hub retries.
         self.stopping = stopping or threading.Event()
@@ -467,6 +470,46 @@ class Tracker:
             seen.add(key)
             yield repo, lab
 
+    def _move_index(self) -> tuple[dict[str, str], dict[tuple[str, datetime], str]]:
+        """Known repos by Hub `_id`, and those stored without one by (name, createdAt).
+
+        Built from the whole store, so it is kept between cycles and rebuilt only when the
+        number of records changed (new repos were recorded) or a lookup found it stale.
+        """
+        size = len(self.store.models)
+        if self._move_indexes is None or self._moves_indexed_at != size:
+            by_oid: dict[str, str] = {}
+            legacy: list[ModelRecord] = []  # records from before the radar kept `_id`
+            for record in self.store.models.values():
+                if record.hub_oid:
+                    by_oid[record.hub_oid] = record.id
+                elif record.created_at is not None:
+                    legacy.append(record)
+            by_name = {
+                (r.name.lower(), as_utc(r.created_at)): r.id for r in legacy if r.created_at
+            }
+            self._move_indexes = (by_oid, by_name)
+            self._moves_indexed_at = size
+        return self._move_indexes
+
+    def _index_new_records(self, fetched: _Fetched) -> None:
+        """Keep the move index current with what this cycle recorded (no store scan)."""
+        if self._move_indexes is None:
+            return
+        by_oid, _by_name = self._move_indexes
+        models = self.store.models
+        for repos in [*fetched.listings.values(), *fetched.full.values(), fetched.trending or []]:
+            for repo in repos:
+                if repo.hub_oid and repo.hub_oid not in by_oid:
+                    known = models.get(repo.id.lower())
+                    if known is not None:
+                        by_oid[repo.hub_oid] = known.id
+        for new_key in fetched.moves:
+            moved = models.get(new_key)
+            if moved is not None and moved.hub_oid:
+                by_oid[moved.hub_oid] = moved.id
+        self._moves_indexed_at = len(models)
+
     def _find_moves(self, new_repos: list[HubRepo], fetched: _Fetched) -> dict[str, str]:
         """New ids that are known repos the Hub moved: lower new id -> old id.
 
@@ -476,16 +519,16 @@ class Tracker:
         """
         if not new_repos:
             return {}
-        by_oid: dict[str, str] = {}
-        by_name: dict[tuple[str, datetime], str] = {}
-        for record in self.store.models.values():
-            if record.hub_oid:
-                by_oid[record.hub_oid] = record.id
-            if record.created_at is not None:
-                by_name[(record.name.lower(), as_utc(record.created_at))] = record.id
+        by_oid, by_name = self._move_index()
         moves: dict[str, str] = {}
         for repo in new_repos:
             old = by_oid.get(repo.hub_oid) if repo.hub_oid else None
+            if old is not None and self.store.models.get(old.lower()) is None:
+                self._moves_indexed_at = -1  # moved by someone else since: rebuild
+                by_oid, by_name = self._move_index()
+                old = by_oid.get(repo.hub_oid) if repo.hub_oid else None
+                if old is not None and self.store.models.get(old.lower()) is None:
+                    old = None
             if old is None and repo.created_at is not None:
                 candidate = by_name.get((repo.name.lower(), as_utc(repo.created_at)))
                 known = self.store.models.get(candidate.lower()) if candidate else None
@@ -553,6 +596,7 @@ class Tracker:
         self._refresh_known(fetched, report)
         self._recheck_breakouts(fetched, new_notable, now)
         self._group(new_notable, report, now)
+        self._index_new_records(fetched)
 
         cycles = self.rotation_cycles()
         for index, (namespace, repos) in enumerate(fetched.listings.items()):
