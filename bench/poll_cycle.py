@@ -129,12 +129,19 @@ def burst_records(index: int, now: Any) -> tuple[list[dict[str, Any]], set[str]]
 
 
 def fetch_only(core: Core, client: HubClient, namespaces: list[str], concurrency: int) -> float:
-    """The cycle's listing requests with none of the tracker's work: the same-run floor."""
-    limit, trending = core.tracker.list_limit, core.tracker.trending_limit
+    """The cycle's listing requests (a rotation's share of full listings included) with
+    none of the tracker's work: the same-run floor."""
+    tracker = core.tracker
+    limit, trending = tracker.list_limit, tracker.trending_limit
+    share = math.ceil(len(namespaces) / tracker.rotation_cycles())  # the rotation's full listings
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         futures = [pool.submit(client.list_lab_repos, ns, limit=limit) for ns in namespaces]
         futures.append(pool.submit(client.list_trending, limit=trending))
+        futures += [
+            pool.submit(client.list_all, ns, page_size=tracker.full_page_size, light=True)
+            for ns in namespaces[:share]
+        ]
         for future in futures:
             future.result()
     return time.perf_counter() - started
