@@ -910,23 +910,12 @@ class Tracker:
 
 
 def namespaces_to_list(registry: LabRegistry) -> list[str]:
-    """The tracked labs' namespaces and their alias namespaces, each once.
+    """The namespaces a poll lists: each tracked lab's, and its aliases that still publish.
 
     An alias says "same lab", not "stopped publishing": ATOM's snapshot still adds repos
-    under `THUDM`, `AIDC-AI` and `rednote-hilab`, so aliases are listed too.
+    under `THUDM`, `AIDC-AI` and `rednote-hilab` (`LabRegistry.namespaces_to_list`).
     """
-    listing = getattr(registry, "namespaces_to_list", None)
-    if callable(listing):  # the registry decides which aliases still publish
-        return list(listing())
-    names: list[str] = []
-    seen: set[str] = set()
-    for namespace in registry.poll_namespaces():
-        lab = registry.resolve(namespace)
-        for name in [namespace, *(lab.aliases if lab else [])]:
-            if name.lower() not in seen:
-                seen.add(name.lower())
-                names.append(name)
-    return names
+    return registry.namespaces_to_list()
 
 
 def _reached(entry: dict | None) -> datetime | None:
