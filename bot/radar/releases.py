@@ -24,6 +24,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from bot.radar.facts import PRECISION_TOKENS, is_size_token, name_tokens
 from bot.radar.models import Lab, ModelRecord, Release, as_utc
@@ -93,6 +94,7 @@ def _family_tokens(repo_name: str) -> list[str]:
     return [token for token in name_tokens(repo_name) if _is_family_word(token)]
 
 
+@lru_cache(maxsize=65536)
 def family_stem(repo_name: str) -> str:
     """`Qwen3-235B-A22B-Instruct-2507-FP8` -> `qwen3-2507`; versions and dates are kept."""
     tokens = _family_tokens(repo_name)
@@ -111,6 +113,7 @@ def sibling_key(repo_name: str) -> str:
     return "-".join(tokens) or repo_name.split("/", 1)[-1].lower()
 
 
+@lru_cache(maxsize=65536)
 def format_key(repo_name: str) -> str:
     """The name without precision/format words: same key = the same weights, another build."""
     tokens = [
@@ -131,11 +134,14 @@ def _letters_apart(short: str, long: str) -> bool:
     return all(char in letters for char in short)
 
 
+@lru_cache(maxsize=65536)
 def same_family(stem_a: str, stem_b: str) -> bool:
     """Equal stems, or stems that differ only in one family word a letter or two apart
     (Ministral-3 / Mistral-3), with the same version and date words."""
     if stem_a == stem_b:
         return True
+    if stem_a.count("-") != stem_b.count("-"):
+        return False
     words_a, words_b = stem_a.split("-"), stem_b.split("-")
     if len(words_a) != len(words_b):
         return False
@@ -260,12 +266,13 @@ def place_in_release(
     owner = lab.namespace if lab else record.author
     stem = family_stem(record.name)
     releases = list(existing)
-    for release in releases:
-        if record.id.lower() in (member.lower() for member in release.members):
+    mine = [r for r in releases if r.lab.lower() == owner.lower()]
+    lowered = record.id.lower()
+    for release in mine:  # a repo is only ever a member of its own lab's releases
+        if any(lowered == member.lower() for member in release.members):
             return Placement(release, False, "already a member")
 
     hours = window.total_seconds() / 3600
-    mine = [r for r in releases if r.lab.lower() == owner.lower()]
     started = as_utc(record.first_seen)
     in_window = [
         r

@@ -185,6 +185,7 @@ class Tracker:
         # Known repos by Hub `_id` (and legacy ones by name and date), for spotting moves.
         self._move_indexes: tuple[dict[str, str], dict[tuple[str, datetime], str]] | None = None
         self._moves_indexed_at = -1
+        self._releases_by_lab: dict[str, dict[str, Release]] | None = None
         # Set on shutdown: requests not yet sent are skipped (their repos are simply seen
         # next time), so SIGTERM does not wait for a whole cycle of Hub retries.
         self.stopping = stopping or threading.Event()
@@ -556,6 +557,7 @@ class Tracker:
     # -------------------------------------------------------------- applying
 
     def _apply(self, fetched: _Fetched, report: CycleReport) -> None:
+        self._releases_by_lab = None  # rebuilt from the store on first use this cycle
         now = self.clock()
         lab_state = self._lab_state()
         new_notable: list[tuple[ModelRecord, Lab | None, Verdict]] = []
@@ -564,6 +566,7 @@ class Tracker:
             key = repo.id.lower()
             moved_from = fetched.moves.get(key)
             if moved_from is not None and follow_move(self.store, moved_from, repo.id):
+                self._releases_by_lab = None  # the move renamed members in the store
                 known = self.store.models.get(key)
                 if known is not None:
                     self.store.models.put(
@@ -645,7 +648,7 @@ class Tracker:
                     reasons=history.reasons,
                 )
                 record.release_id = release.id
-                self.store.releases.put(release)
+                self._put_release(release)
         self.store.models.put(record)
 
     def _refresh_known(self, fetched: _Fetched, report: CycleReport) -> None:
@@ -702,8 +705,18 @@ class Tracker:
                 new_notable.append((record, None, verdict))
 
     def _releases_of(self, lab_namespace: str) -> list[Release]:
-        key = lab_namespace.lower()
-        return [r for r in self.store.releases.values() if r.lab.lower() == key]
+        """A lab's releases, from a per-cycle index: a first look records hundreds of
+        repos a lab, and scanning every release for each of them was quadratic."""
+        if self._releases_by_lab is None:
+            self._releases_by_lab = {}
+            for release in self.store.releases.values():
+                self._releases_by_lab.setdefault(release.lab.lower(), {})[release.id] = release
+        return list(self._releases_by_lab.get(lab_namespace.lower(), {}).values())
+
+    def _put_release(self, release: Release) -> None:
+        self.store.releases.put(release)
+        if self._releases_by_lab is not None:
+            self._releases_by_lab.setdefault(release.lab.lower(), {})[release.id] = release
 
     def _group(
         self,
@@ -728,7 +741,7 @@ class Tracker:
             record.notable = True
             record.release_id = release.id
             self.store.models.put(record)
-            self.store.releases.put(release)
+            self._put_release(release)
             if is_new or release.id in created:
                 created[release.id] = release
             else:
