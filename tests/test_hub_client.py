@@ -148,6 +148,20 @@ def test_list_all_follows_link_pagination(hub, make_client):
     assert all(request.query["expand"] == list(LIST_EXPANDS) for request in hub.requests)
 
 
+def test_light_list_all_asks_only_for_ids_and_dates_and_keeps_the_hub_id(hub, make_client):
+    client = make_client()
+    repos = client.list_all("Qwen", max_pages=10, page_size=500, light=True)
+
+    assert len(repos) == 15
+    assert hub.requests[0].query["expand"] == ["createdAt", "lastModified"]
+    by_id = {repo.id: repo for repo in repos}
+    stored = hub.get("Qwen/Qwen3.7-122B-A10B")
+    assert stored is not None
+    light = by_id["Qwen/Qwen3.7-122B-A10B"]
+    assert light.hub_oid == stored["_id"] and light.created_at is not None
+    assert light.tags == [] and light.pipeline_tag is None  # facts come from a detail call
+
+
 def test_list_all_stops_at_max_pages(hub, make_client):
     client = make_client()
     repos = client.list_all("Qwen", sort="createdAt", max_pages=2, page_size=4)

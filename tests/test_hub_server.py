@@ -196,3 +196,38 @@ def test_a_hung_hub_holds_matching_requests_until_released(hub, http):
     assert http.get("/api/models", params={"author": "google"}).status_code == 200
     hub.release()
     assert http.get("/api/models", params={"author": "Qwen"}).status_code == 200
+
+
+def test_a_repo_created_privately_turns_public_at_its_time(hub, http):
+    moments = [NOW]
+    hub.visibility_clock = lambda: moments[-1]
+    hub.add_private_until(
+        {"id": "Qwen/Staged-72B", "createdAt": "2026-08-20T00:00:00.000Z"},
+        NOW.replace(hour=13),
+    )
+    listed = lambda: [m["id"] for m in http.get("/api/models", params={"author": "Qwen"}).json()]  # noqa: E731
+
+    assert "Qwen/Staged-72B" not in listed()
+    assert http.get("/api/models/Qwen/Staged-72B").status_code == 401
+    moments.append(NOW.replace(hour=13))
+    assert "Qwen/Staged-72B" in listed()
+    detail = http.get("/api/models/Qwen/Staged-72B").json()
+    assert detail["createdAt"] == "2026-08-20T00:00:00.000Z"  # creation date kept
+
+
+def test_a_moved_repo_keeps_its_id_and_history_and_the_old_url_redirects(hub, http):
+    before = http.get("/api/models/THUDM/glm-4-9b-chat").json()
+
+    hub.move("THUDM/glm-4-9b-chat", "zai-org/glm-4-9b-chat")
+
+    assert http.get("/api/models", params={"author": "THUDM"}).json() == []
+    moved = http.get("/api/models/zai-org/glm-4-9b-chat").json()
+    assert moved["id"] == "zai-org/glm-4-9b-chat"
+    assert (moved["_id"], moved["createdAt"], moved["sha"]) == (
+        before["_id"], before["createdAt"], before["sha"]
+    )
+    redirect = http.get("/api/models/THUDM/glm-4-9b-chat")
+    assert redirect.status_code == 307
+    assert http.get("/api/models/THUDM/glm-4-9b-chat", follow_redirects=True).json()["id"] == (
+        "zai-org/glm-4-9b-chat"
+    )
