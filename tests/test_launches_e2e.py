@@ -23,7 +23,8 @@ from tests.conftest import ManualClock, settings_for, track_only
 from tests.doubles.hub_fixtures import B, model_json
 from tests.doubles.hub_server import HubStandIn
 
-POLL = timedelta(minutes=5)
+POLL_SECONDS = 300  # the default poll interval: the guarantee is stated for it
+POLL = timedelta(seconds=POLL_SECONDS)
 # Tasks a busy lab publishes every day that are never notable (embeddings, speech, vision).
 NOISE_TASKS = ("feature-extraction", "automatic-speech-recognition", "image-segmentation")
 
@@ -32,7 +33,8 @@ NOISE_TASKS = ("feature-extraction", "automatic-speech-recognition", "image-segm
 def core(hub: HubStandIn, tmp_path: Path, clock: ManualClock) -> Iterator[Core]:
     hub.visibility_clock = clock
     client = HubClient(hub.url, timeout=2.0, max_retries=1, sleep=lambda _s: None)
-    core = build_core(settings_for(hub.url, tmp_path), store=MemoryStore(), hub=client, clock=clock)
+    settings = settings_for(hub.url, tmp_path, poll_interval_seconds=POLL_SECONDS)
+    core = build_core(settings, store=MemoryStore(), hub=client, clock=clock)
     track_only(core.registry, core.store, {"Qwen", "zai-org"})
     yield core
     core.close()
@@ -90,7 +92,7 @@ def test_backdated_launch_in_a_busy_lab_is_alerted_once_within_the_guarantee(
     # A cycle a few hours apart while the lab is busy; the last one lists Qwen in full
     # a minute before the flip, so the flip waits a whole interval for the rotation.
     events = run_until(core, clock, flip - timedelta(hours=1), timedelta(hours=3))
-    clock.current = flip - timedelta(minutes=1)
+    clock.now = flip - timedelta(minutes=1)
     core.tracker.poll_cycle()
     guarantee = core.tracker.full_listing_interval + POLL
     events += run_until(core, clock, flip + guarantee, POLL)

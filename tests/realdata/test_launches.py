@@ -32,7 +32,8 @@ from tests.doubles.hub_server import HubStandIn
 pytestmark = pytest.mark.realdata
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "atom"
-POLL = timedelta(minutes=5)
+POLL_SECONDS = 300  # the default poll interval: the guarantee is stated for it
+POLL = timedelta(seconds=POLL_SECONDS)
 NOISE_PER_DAY = 4
 NOISE_TASKS = ("feature-extraction", "automatic-speech-recognition", "image-segmentation")
 FLIP = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
@@ -64,7 +65,8 @@ def world(hub: HubStandIn, tmp_path: Path) -> Iterator[tuple[Core, ManualClock]]
     clock = ManualClock(FLIP - timedelta(days=40))
     hub.visibility_clock = clock
     client = HubClient(hub.url, timeout=5.0, max_retries=1, sleep=lambda _s: None)
-    core = build_core(settings_for(hub.url, tmp_path), store=MemoryStore(), hub=client, clock=clock)
+    settings = settings_for(hub.url, tmp_path, poll_interval_seconds=POLL_SECONDS)
+    core = build_core(settings, store=MemoryStore(), hub=client, clock=clock)
     yield core, clock
     core.close()
 
@@ -108,7 +110,7 @@ def test_every_backdated_launch_is_alerted_once_dated_when_first_seen_public(
     while clock() < FLIP - timedelta(hours=12):  # the weeks before: a poll every 12 h
         clock.advance(hours=12)
         assert core.tracker.poll_cycle().events == []
-    clock.current = FLIP - timedelta(minutes=1)
+    clock.now = FLIP - timedelta(minutes=1)
     core.tracker.poll_cycle()
     guarantee = core.tracker.full_listing_interval + POLL
     events = []
@@ -233,7 +235,8 @@ def place_all(records: list[ModelRecord], core: Core) -> dict[str, Release]:
 @pytest.fixture
 def registry_core(hub: HubStandIn, tmp_path: Path) -> Iterator[Core]:
     client = HubClient(hub.url, timeout=2.0, max_retries=0, sleep=lambda _s: None)
-    core = build_core(settings_for(hub.url, tmp_path), store=MemoryStore(), hub=client)
+    settings = settings_for(hub.url, tmp_path, poll_interval_seconds=POLL_SECONDS)
+    core = build_core(settings, store=MemoryStore(), hub=client)
     yield core
     core.close()
 
