@@ -304,7 +304,7 @@ def test_a_rename_is_followed_and_never_a_new_release(
     assert len(alerts(slack)) == 1
     assert detail_calls(hub, "Qwen/Qwen9-Max") == 0
     latest = radar_command(bot, slack, "latest")
-    assert "*Qwen*: Qwen9 · 480B" in latest and "Preview" not in latest, "the title follows"
+    assert "*Qwen*: Qwen9-Max · 480B" in latest and "Preview" not in latest, "the title follows"
 
 
 # ---------------------------------------------------------------------------- the storm
