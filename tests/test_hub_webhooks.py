@@ -477,7 +477,8 @@ def test_a_follower_hands_its_deliveries_to_the_leader_which_announces_the_launc
         status, answer = follower.accept(payload("Qwen/Qwen9-72B"))
         assert (status, answer["status"]) == (200, "accepted")
         assert wait_until(follower.idle)
-        waiting = [k for k in bot.core.store.state.keys() if k.startswith(HANDOFF_PREFIX)]
+        names = bot.core.store.state.keys()
+        waiting = [name for name in names if name.startswith(HANDOFF_PREFIX)]
         assert waiting == [f"{HANDOFF_PREFIX}qwen/qwen9-72b"]
         assert detail_calls(hub, "Qwen/Qwen9-72B") == 0  # the follower asked the Hub nothing
         assert alerts(slack) == []
