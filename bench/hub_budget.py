@@ -105,7 +105,9 @@ def main() -> None:
     hub = IndexedHubStandIn()
     from bot.radar.labs import LabRegistry
 
-    namespaces = LabRegistry.builtin().poll_namespaces()
+    registry = LabRegistry.builtin()
+    namespaces = registry.poll_namespaces()
+    listed = len(registry.namespaces_to_list())  # labs plus aliases that still publish
     hub.add_many(synthetic_hub_models(namespaces, per_lab, start))
     hub.start()
     store = MemoryStore()
@@ -150,6 +152,10 @@ def main() -> None:
         labs = len(namespaces)
         figures = {
             "labs": labs,
+            "listed_namespaces": listed,
+            "full_listing_rotation_cycles": max(
+                1, defaults.full_listing_interval_seconds // defaults.poll_interval_seconds
+            ),
             "releases": releases,
             "poll_interval_s": defaults.poll_interval_seconds,
             "refresh_interval_s": defaults.refresh_interval_seconds,
