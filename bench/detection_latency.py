@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import random
 import sys
 import tempfile
@@ -218,21 +219,31 @@ def hub_cost(
     reconcile = DEFAULTS["reconcile_interval_seconds"].default
     refresh_hours = DEFAULTS["refresh_interval_seconds"].default / 3600
     labs_listed = poll_cost - 1  # each lab once, plus the trending list
+    # Issue 9's rotation: each cycle also lists a share of the namespaces in full (one page
+    # each at most sizes), so every namespace is listed whole once a rotation. The share is
+    # set by POLL_INTERVAL_SECONDS, so at the reconcile pace a rotation takes longer.
+    full_interval = DEFAULTS["full_listing_interval_seconds"].default
+    rotation_share = math.ceil(labs_listed / math.ceil(full_interval / poll_interval))
+    cycle_cost = poll_cost + rotation_share
     refresh_per_hour = labs_listed / refresh_hours
     detail = pushed["detail_calls_per_launch"]
-    per_hour_polling = 3600 / poll_interval * poll_cost + refresh_per_hour
+    per_hour_polling = 3600 / poll_interval * cycle_cost + refresh_per_hour
     per_hour_webhooks = (
-        3600 / reconcile * poll_cost
+        3600 / reconcile * cycle_cost
         + refresh_per_hour
         + launches_per_hour * detail
         + 3600 / CHECK_INTERVAL_SECONDS
     )
     # The busiest 5 minutes: a poll and a count refresh landing together (and, with
     # webhooks, every launch of the hour arriving in those 5 minutes).
-    peak_polling = poll_cost * max(1, 300 // poll_interval) + labs_listed
-    peak_webhooks = poll_cost + labs_listed + launches_per_hour * detail + 1
+    peak_polling = cycle_cost * max(1, 300 // poll_interval) + labs_listed
+    peak_webhooks = cycle_cost + labs_listed + launches_per_hour * detail + 1
     return {
         "poll_requests": poll_cost,
+        "rotation_share_per_cycle": rotation_share,
+        "rotation_hours_with_webhooks": round(
+            math.ceil(full_interval / poll_interval) * reconcile / 3600, 1
+        ),
         "per_hour_polling": round(per_hour_polling),
         "per_hour_webhooks": round(per_hour_webhooks),
         "peak_5min_polling": round(peak_polling),
