@@ -87,8 +87,8 @@ def world(
 
 
 # The day-30 crash is simulated by putting back a copy of the database file taken before
-# the replies were recorded, so this scenario needs the TinyDB file; the PostgreSQL pass
-# covers the same exactly-once path through the replica kill test and the contract tests.
+# the replies were recorded, so this scenario needs the TinyDB file; on PostgreSQL the same
+# exactly-once path is covered by the lost-reply test at the end of this module.
 @pytest.mark.tinydb_only
 def test_follow_ups_at_day_7_30_90_exactly_once_across_restarts_and_an_outage(
     world, hub: HubStandIn, slack: SlackStandIn, fake_clock: FakeClock
