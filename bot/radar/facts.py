@@ -8,7 +8,8 @@ the same way.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple, Protocol, TypeVar
 
@@ -417,11 +418,51 @@ def task_of(repo: HubRepo) -> str | None:
     return repo.pipeline_tag or _first_text(repo.card_data.get("pipeline_tag"))
 
 
+# --------------------------------------------------------------------------- facts
+
+
+@dataclass(frozen=True)
+class RepoFacts:
+    """One repo's facts, derived once: what the policy judges and the record keeps.
+
+    A poll cycle reads each new repo's task, size and lineage here, then hands this one
+    object to the policy (`NotabilityPolicy.judge`/`prefilter`) and to `record_from_repo`,
+    so the same listing is never parsed twice.
+    """
+
+    repo: HubRepo
+    task: str | None
+    size: Size
+    lineage: Mapping[str, str | None]  # declared base model -> relation (None: unstated)
+    tags: frozenset[str]  # lower-cased Hub tags
+    tokens: frozenset[str]  # lower-cased name tokens
+
+    @property
+    def awaiting_content(self) -> bool:
+        """True for a repo created empty: no weights counted, no task, no library yet."""
+        repo = self.repo
+        return repo.safetensors_total is None and self.task is None and not repo.library_name
+
+
+def facts_of(repo: HubRepo | RepoFacts) -> RepoFacts:
+    """The facts of a repo (a `RepoFacts` passes through unchanged)."""
+    if isinstance(repo, RepoFacts):
+        return repo
+    return RepoFacts(
+        repo=repo,
+        task=task_of(repo),
+        size=size_of(repo),
+        lineage=base_model_relations(repo),
+        tags=frozenset(tag.lower() for tag in repo.tags),
+        tokens=frozenset(token.lower() for token in name_tokens(repo.name)),
+    )
+
+
 # -------------------------------------------------------------------------- record
 
 
 def record_from_repo(
-    repo: HubRepo,
+    repo: HubRepo | RepoFacts,
     *,
     lab: Lab | None,
     first_seen: datetime,
@@ -435,12 +476,15 @@ def record_from_repo(
     membership always come from `previous`. `siblings` (records the caller holds) give a
     packed build the exact size of its unpacked sibling (see `unpacked_sibling_total`).
     """
+    facts = facts_of(repo)
+    repo = facts.repo
     old = previous
-    size = size_of(repo, siblings)
+    siblings = list(siblings)
+    size = size_of(repo, siblings) if siblings else facts.size
     license_id, license_name = license_of(repo)
     if license_id is None and old is not None:
         license_id, license_name = old.license, old.license_name
-    bases = list(base_model_relations(repo))
+    bases = list(facts.lineage)
     detail_openness = openness(repo)
     gated = repo.gated if repo.detailed or old is None else (repo.gated or old.gated)
 
@@ -454,7 +498,7 @@ def record_from_repo(
         last_modified=_keep(repo.last_modified, old.last_modified if old else None),
         sha=_keep(repo.sha, old.sha if old else None),
         private=repo.private,
-        pipeline_tag=_keep(task_of(repo), old.pipeline_tag if old else None),
+        pipeline_tag=_keep(facts.task, old.pipeline_tag if old else None),
         library_name=_keep(repo.library_name, old.library_name if old else None),
         tags=list(repo.tags) if repo.tags or old is None else list(old.tags),
         base_models=_dedupe(bases) if bases or old is None else list(old.base_models),

@@ -30,15 +30,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.radar.facts import (
-    Size,
-    base_model_relations,
-    human_count,
-    human_params,
-    name_tokens,
-    size_of,
-    task_of,
-)
+from bot.radar.facts import RepoFacts, Size, facts_of, human_count, human_params
 from bot.radar.labs import LabRegistry
 from bot.radar.models import HubRepo, Lab
 
@@ -170,19 +162,22 @@ class NotabilityPolicy:
             for pattern, why in self.config.reject_patterns
         ]
 
-    def prefilter(self, repo: HubRepo, lab: Lab | None, *, now: datetime | None = None) -> Verdict:
+    def prefilter(
+        self, repo: HubRepo | RepoFacts, lab: Lab | None, *, now: datetime | None = None
+    ) -> Verdict:
         """Cheap verdict from list data: name, tags, pipeline tag, `base_model:` tags.
 
         `candidate` says whether a detail call is worth it; untracked namespaces are
-        candidates only when they already look like a breakout.
+        candidates only when they already look like a breakout. Pass the repo's
+        `RepoFacts` when the caller records it too, so its facts are derived once.
         """
-        return self._evaluate(repo, lab, first_seen=None, now=now, detailed=False)
+        return self._evaluate(facts_of(repo), lab, first_seen=None, now=now, detailed=False)
 
     def judge(
-        self, repo: HubRepo, lab: Lab | None, *, first_seen: datetime, now: datetime
+        self, repo: HubRepo | RepoFacts, lab: Lab | None, *, first_seen: datetime, now: datetime
     ) -> Verdict:
         """Full verdict with detail data (card data, lineage, safetensors size)."""
-        return self._evaluate(repo, lab, first_seen=first_seen, now=now, detailed=True)
+        return self._evaluate(facts_of(repo), lab, first_seen=first_seen, now=now, detailed=True)
 
     def name_rejection(self, name: str) -> str | None:
         """Why a repo name alone says "not a chat/vision LLM release", or None."""
@@ -196,13 +191,14 @@ class NotabilityPolicy:
 
     def _evaluate(
         self,
-        repo: HubRepo,
+        facts: RepoFacts,
         lab: Lab | None,
         *,
         first_seen: datetime | None,
         now: datetime | None,
         detailed: bool,
     ) -> Verdict:
+        repo = facts.repo
         if repo.private:
             return _rejected("private repo")
         if repo.disabled:
@@ -211,20 +207,20 @@ class NotabilityPolicy:
         if named is not None:
             return _rejected(named)
 
-        tags = {tag.lower() for tag in repo.tags}
-        task = task_of(repo)
+        tags = facts.tags
+        task = facts.task
         if task is not None and task not in self.config.in_scope_tasks:
             return _rejected(f"task {task} is out of scope")
         task_known = task is not None or bool(
             tags & {"conversational", *self.config.in_scope_tasks}
         )
 
-        tokens = {token.lower() for token in name_tokens(repo.name)}
+        tokens = facts.tokens
         format_markers = set(self.config.third_party_format_markers)
         reupload_format = sorted((tokens | tags) & format_markers)
         own = {lab.namespace.lower(), *(a.lower() for a in lab.aliases)} if lab else set()
         own.add(repo.author.lower())
-        lineage = base_model_relations(repo)
+        lineage = facts.lineage
         outside = {m: rel for m, rel in lineage.items() if m.split("/")[0].lower() not in own}
         inside = [m for m in lineage if m not in outside]
         if outside:
@@ -237,7 +233,7 @@ class NotabilityPolicy:
                 "a tokenizer or config, not a model"
             )
 
-        size = size_of(repo)
+        size = facts.size
         if inside:
             original = f"original model (built on the lab's own {inside[0]})"
         else:
@@ -250,7 +246,7 @@ class NotabilityPolicy:
         self,
         repo: HubRepo,
         lab: Lab,
-        tokens: set[str],
+        tokens: frozenset[str],
         task_known: bool,
         original: str,
         size: Size,

@@ -34,7 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.radar.facts import record_from_repo, task_of
+from bot.radar.facts import RepoFacts, facts_of, record_from_repo
 from bot.radar.labs import LabRegistry
 from bot.radar.models import (
     HubRepo,
@@ -109,9 +109,9 @@ class CheckReport:
     errors: dict[str, str] = field(default_factory=dict)  # detail call failed: retry
 
 
-def awaiting_content(repo: HubRepo) -> bool:
+def awaiting_content(repo: HubRepo | RepoFacts) -> bool:
     """True for a repo created empty: no weights counted, no task, no library yet."""
-    return repo.safetensors_total is None and task_of(repo) is None and not repo.library_name
+    return facts_of(repo).awaiting_content
 
 
 @dataclass
@@ -125,8 +125,10 @@ class _Fetched:
     listed_ids: set[str] = field(default_factory=set)  # lower ids seen in a lab listing
     moves: dict[str, str] = field(default_factory=dict)  # lower new id -> old id it moved from
     trending: list[HubRepo] | None = None
-    details: dict[str, HubRepo] = field(default_factory=dict)  # lower id -> detailed repo
+    facts: dict[str, RepoFacts] = field(default_factory=dict)  # lower id -> new repo's list facts
+    details: dict[str, RepoFacts] = field(default_factory=dict)  # lower id -> detailed facts
     failed_details: set[str] = field(default_factory=set)  # lower ids to retry next cycle
+    gone: set[str] = field(default_factory=set)  # lower ids deleted or private again
     errors: dict[str, str] = field(default_factory=dict)
 
 
@@ -203,7 +205,9 @@ class Tracker:
             report.errors = dict(fetched.errors)
             for repo_id in sorted(fetched.failed_details):
                 report.errors[f"detail {repo_id}"] = "detail call failed; retried next cycle"
-            report.detail_calls = len(fetched.details) + len(fetched.failed_details)
+            report.detail_calls = (
+                len(fetched.details) + len(fetched.gone) + len(fetched.failed_details)
+            )
             with self.store.lock:
                 self._apply(fetched, report)
                 self._record_status(report)
@@ -382,7 +386,8 @@ class Tracker:
                 continue  # a moved repo keeps its record: no detail call, no alert
             if self._is_history(repo, lab, fetched, lab_state, now):
                 continue  # recorded as history, never judged for alerts
-            if self.policy.prefilter(repo, lab, now=now).candidate:
+            facts = fetched.facts[repo.id.lower()] = facts_of(repo)
+            if self.policy.prefilter(facts, lab, now=now).candidate:
                 wanted[repo.id.lower()] = repo.id
         for repo in self._breakout_rechecks(fetched):
             wanted[repo.id.lower()] = repo.id
@@ -404,11 +409,11 @@ class Tracker:
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
             for repo_id, repo, retry in pool.map(detail, wanted.values()):
                 if repo is not None:
-                    fetched.details[repo_id.lower()] = repo
+                    fetched.details[repo_id.lower()] = facts_of(repo)
                 elif retry:
                     fetched.failed_details.add(repo_id.lower())
                 else:
-                    fetched.details[repo_id.lower()] = _GONE  # deleted or private again
+                    fetched.gone.add(repo_id.lower())
 
     # ----------------------------------------------------------- bookkeeping
 
@@ -579,16 +584,16 @@ class Tracker:
                 continue
             if key in fetched.failed_details:
                 continue  # retry next cycle; recording it now would lose the alert
+            if key in fetched.gone:
+                continue  # deleted or private again: a later listing shows it if it returns
             detail = fetched.details.get(key)
-            if detail is _GONE:
-                continue
-            verdict_source = detail or repo
-            verdict = (
-                self.policy.judge(verdict_source, lab, first_seen=now, now=now)
-                if detail is not None
-                else self.policy.prefilter(repo, lab, now=now)
-            )
-            record = record_from_repo(verdict_source, lab=lab, first_seen=now)
+            if detail is not None:
+                facts = detail
+                verdict = self.policy.judge(facts, lab, first_seen=now, now=now)
+            else:  # not worth a detail call: judged and recorded from the listing
+                facts = fetched.facts.get(key) or facts_of(repo)
+                verdict = self.policy.prefilter(facts, lab, now=now)
+            record = record_from_repo(facts, lab=lab, first_seen=now)
             record.reasons = verdict.explanation
             report.new_repos += 1
             if verdict.notable:
@@ -632,10 +637,11 @@ class Tracker:
     def _record_history(self, repo: HubRepo, lab: Lab | None) -> None:
         """Bootstrap: remember what already exists, dated by the Hub, with no alert."""
         first_seen = repo.created_at or self.clock()
-        record = record_from_repo(repo, lab=lab, first_seen=first_seen)
-        verdict = self.policy.prefilter(repo, lab)
+        facts = facts_of(repo)
+        record = record_from_repo(facts, lab=lab, first_seen=first_seen)
+        verdict = self.policy.prefilter(facts, lab)
         if lab is not None and verdict.candidate:
-            history = self.policy.judge(repo, lab, first_seen=first_seen, now=first_seen)
+            history = self.policy.judge(facts, lab, first_seen=first_seen, now=first_seen)
             if history.notable:
                 record.notable = True
                 record.reasons = list(history.reasons)
@@ -691,7 +697,7 @@ class Tracker:
     ) -> None:
         for repo in self._breakout_rechecks(fetched):
             detail = fetched.details.get(repo.id.lower())
-            if detail is None or detail is _GONE:
+            if detail is None:
                 continue
             known = self.store.models.get(repo.id.lower())
             if known is None:
@@ -832,11 +838,12 @@ class Tracker:
                     _repo_id, lab = wanted[key]
                     if self.store.models.get(key) is not None:
                         continue
-                    if awaiting_content(repo):
+                    facts = facts_of(repo)
+                    if facts.awaiting_content:
                         report.waiting.append(repo.id)
                         continue
-                    verdict = self.policy.judge(repo, lab, first_seen=now, now=now)
-                    record = record_from_repo(repo, lab=lab, first_seen=now)
+                    verdict = self.policy.judge(facts, lab, first_seen=now, now=now)
+                    record = record_from_repo(facts, lab=lab, first_seen=now)
                     record.reasons = verdict.explanation
                     report.new_repos += 1
                     if verdict.notable:
@@ -955,6 +962,3 @@ def _moment(value: object) -> datetime | None:
 def _complete(entry: object) -> bool:
     """True once a namespace has been listed in full: its unseen repos are news from then."""
     return isinstance(entry, dict) and entry.get("complete") is True
-
-
-_GONE = HubRepo(id="_/gone", author="_")
