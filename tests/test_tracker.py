@@ -522,6 +522,10 @@ def test_failed_detail_call_is_retried_next_cycle_without_duplicates(
     ]
     assert core.store.models.get(thinking.lower()) is None
     assert core.store.models.get("lumen-research/lumen-r1-32b") is None
+    # A failed detail call degrades the cycle, never fails it: no source failed.
+    assert first.status == "degraded" and first.source_errors == {}
+    assert sorted(first.detail_errors) == ["lumen-research/lumen-r1-32b", thinking.lower()]
+    assert f"detail {thinking.lower()}" in first.errors
 
     clock.advance(minutes=5)
     second = core.tracker.poll_cycle()

@@ -72,10 +72,25 @@ class CycleReport:
     new_repos: int = 0
     updated_repos: int = 0
     bootstrapped: list[str] = field(default_factory=list)
-    errors: dict[str, str] = field(default_factory=dict)
+    # Why a source failed: a namespace (or `TRENDING_KEY`) whose listing failed, a
+    # namespace whose full listing failed (its newest repos were still listed), and a new
+    # repo whose detail call failed (retried next cycle). Kept apart so the status needs
+    # no key prefixes; `errors` words them as one list for people.
+    source_errors: dict[str, str] = field(default_factory=dict)
+    full_listing_errors: dict[str, str] = field(default_factory=dict)
+    detail_errors: dict[str, str] = field(default_factory=dict)
     detail_calls: int = 0
     sources: int = 0
     moved_repos: int = 0
+
+    @property
+    def errors(self) -> dict[str, str]:
+        """Every failure of the cycle by what failed, as logs, the CLI and `/healthz` show it."""
+        return {
+            **self.source_errors,
+            **{FULL_LISTING_ERROR + ns: why for ns, why in self.full_listing_errors.items()},
+            **{f"detail {repo_id}": why for repo_id, why in self.detail_errors.items()},
+        }
 
     @property
     def status(self) -> str:
@@ -84,14 +99,9 @@ class CycleReport:
         A degraded cycle still counts as a successful poll for `/healthz`: one lab that keeps
         failing must not make the whole bot look down.
         """
-        if not self.errors:
+        if not (self.source_errors or self.full_listing_errors or self.detail_errors):
             return "ok"
-        failed_sources = [
-            key
-            for key in self.errors
-            if not key.startswith("detail ") and not key.startswith(FULL_LISTING_ERROR)
-        ]
-        return "failed" if 2 * len(failed_sources) > self.sources else "degraded"
+        return "failed" if 2 * len(self.source_errors) > self.sources else "degraded"
 
 
 @dataclass
@@ -129,7 +139,8 @@ class _Fetched:
     details: dict[str, RepoFacts] = field(default_factory=dict)  # lower id -> detailed facts
     failed_details: set[str] = field(default_factory=set)  # lower ids to retry next cycle
     gone: set[str] = field(default_factory=set)  # lower ids deleted or private again
-    errors: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)  # source -> why its listing failed
+    full_errors: dict[str, str] = field(default_factory=dict)  # namespace -> why, full listing
 
 
 class Tracker:
@@ -202,9 +213,10 @@ class Tracker:
             report.sources = len(namespaces) + 1
             fetched = self._fetch_listings(namespaces)
             self._fetch_details(fetched)
-            report.errors = dict(fetched.errors)
+            report.source_errors = dict(fetched.errors)
+            report.full_listing_errors = dict(fetched.full_errors)
             for repo_id in sorted(fetched.failed_details):
-                report.errors[f"detail {repo_id}"] = "detail call failed; retried next cycle"
+                report.detail_errors[repo_id] = "detail call failed; retried next cycle"
             report.detail_calls = (
                 len(fetched.details) + len(fetched.gone) + len(fetched.failed_details)
             )
@@ -262,7 +274,7 @@ class Tracker:
                     full = self._list_full(namespace, light=True)
                 except SourceError as exc:
                     log.warning("full listing of %s failed: %s", namespace, exc)
-                    fetched.errors[FULL_LISTING_ERROR + namespace] = str(exc) or "failed"
+                    fetched.full_errors[namespace] = str(exc) or "failed"
             return namespace, repos, full, None
 
         def list_trending() -> tuple[str, list[HubRepo] | None, None, str | None]:
