@@ -31,7 +31,7 @@ import math
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from bot.radar.facts import RepoFacts, facts_of, record_from_repo
@@ -48,6 +48,8 @@ from bot.radar.models import (
 )
 from bot.radar.moves import follow_move
 from bot.radar.policy import NotabilityPolicy, Verdict
+from bot.radar.poll_status import POLL_STATE as POLL_STATE  # re-exported for callers
+from bot.radar.poll_status import read_poll_status, write_poll_status
 from bot.radar.ports import HubSource, SourceError, SourceNotFound
 from bot.radar.releases import RELEASE_WINDOW, assign_release, place_in_release
 from bot.store.base import Store
@@ -55,7 +57,6 @@ from bot.store.base import Store
 log = logging.getLogger(__name__)
 
 TRENDING_KEY = "_trending"
-POLL_STATE = "poll"
 LAB_STATE = "labs"
 SHUTTING_DOWN = "skipped: shutting down"
 LIST_GROWTH = 5
@@ -777,19 +778,10 @@ class Tracker:
         self._releases_by_lab = None  # the index lives for one grouping (webhooks group too)
 
     def _record_status(self, report: CycleReport) -> None:
-        entry = self.store.state.get(POLL_STATE)
-        value = dict(entry.value) if entry else {}
-        now = self.clock()
-        value.update(
-            last_poll_at=now.isoformat(),
-            status=report.status,
-            errors=dict(list(report.errors.items())[:20]),
-            new_repos=report.new_repos,
-            events=len(report.events),
+        status = read_poll_status(self.store).after_cycle(
+            self.clock(), report.status, report.errors, report.new_repos, len(report.events)
         )
-        if report.status != "failed":
-            value["last_success_at"] = now.isoformat()
-        self.store.state.put(StateEntry(name=POLL_STATE, value=value))
+        write_poll_status(self.store, status)
 
     # ------------------------------------------------------------- webhooks
 
@@ -926,19 +918,15 @@ class Tracker:
                         if refreshed != known:
                             self.store.models.put(refreshed)
                             changed += 1
-                entry = self.store.state.get(POLL_STATE)
-                value = dict(entry.value) if entry else {}
-                value["last_refresh_at"] = self.clock().isoformat()
-                self.store.state.put(StateEntry(name=POLL_STATE, value=value))
+                status = read_poll_status(self.store)
+                write_poll_status(self.store, replace(status, last_refresh_at=self.clock()))
                 self.store.commit()
             return changed
 
     def refresh_due(self, interval: timedelta) -> bool:
-        entry = self.store.state.get(POLL_STATE)
-        last = entry.value.get("last_refresh_at") if entry else None
-        if not last:
-            return True
-        return self.clock() - datetime.fromisoformat(last) >= interval
+        """True when the last count refresh is `interval` old, or there was none."""
+        last = read_poll_status(self.store).last_refresh_at
+        return last is None or self.clock() - last >= interval
 
 
 def namespaces_to_list(registry: LabRegistry) -> list[str]:

@@ -38,7 +38,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.radar.tracker import POLL_STATE
+from bot.radar.poll_status import read_poll_status
 from bot.request_body import MAX_BODY, BodyBudget, BodyRefused, declared_length, read_capped
 from bot.slack import inbound
 from bot.slack.context import AckFirst
@@ -122,17 +122,15 @@ def health(
 
     The poll state is shared by every replica of one database, so each answers the same;
     `leader` says whether this replica is the one running the jobs."""
-    entry = store.state.get(POLL_STATE)
-    state = dict(entry.value) if entry else {}
-    last_success = state.get("last_success_at")
-    reference = datetime.fromisoformat(last_success) if last_success else started_at
-    stale = now - reference > timedelta(seconds=3 * poll_interval)
+    state = read_poll_status(store)
+    last_success, last_poll = state.last_success_at, state.last_poll_at
+    stale = now - (last_success or started_at) > timedelta(seconds=3 * poll_interval)
     body = {
-        "status": "unhealthy" if stale else (state.get("status") or "starting"),
-        "last_poll_at": state.get("last_poll_at"),
-        "last_success_at": last_success,
-        "last_status": state.get("status"),
-        "errors": state.get("errors") or {},
+        "status": "unhealthy" if stale else (state.status or "starting"),
+        "last_poll_at": last_poll.isoformat() if last_poll else None,
+        "last_success_at": last_success.isoformat() if last_success else None,
+        "last_status": state.status,
+        "errors": dict(state.errors),
         "poll_interval_seconds": poll_interval,
     }
     if leader is not None:
