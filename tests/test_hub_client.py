@@ -296,8 +296,9 @@ def test_429_wait_longer_than_max_wait_raises_at_once(hub, make_client, sleep):
 
 def test_429_every_time_ends_rate_limited(hub, make_client, sleep):
     hub.inject("429", times=10, retry_after=2)
-    with pytest.raises(RateLimited):
+    with pytest.raises(RateLimited) as caught:
         make_client(max_retries=2).list_trending(limit=1)
+    assert caught.value.status == 429 and caught.value.retry_after == 2.0
     assert sleep.waits == [2.0, 2.0]
     assert hub.request_count == 3
 
@@ -332,8 +333,9 @@ def test_5xx_exhausted_is_server_error(hub, make_client, sleep):
 
 def test_timeout_is_hub_unavailable_after_retries(hub, make_client, sleep):
     hub.inject("timeout", times=5)
-    with pytest.raises(HubUnavailable, match="timeout"):
+    with pytest.raises(HubUnavailable, match="timeout") as caught:
         make_client(timeout=0.2, max_retries=1).list_trending(limit=1)
+    assert caught.value.status is None  # no answer came, so no HTTP status to report
     assert hub.request_count == 2
     assert len(sleep.waits) == 1
 

@@ -95,8 +95,11 @@ def is_valid_repo_id(repo_id: str) -> bool:
 class _Retry(Exception):
     """Internal signal: this attempt failed in a way worth trying again."""
 
-    def __init__(self, reason: str, *, wait: float | None = None) -> None:
+    def __init__(
+        self, reason: str, *, status: int | None = None, wait: float | None = None
+    ) -> None:
         self.reason = reason
+        self.status = status  # the HTTP status that failed; None when no answer came
         self.wait = wait
         super().__init__(reason)
 
@@ -284,10 +287,10 @@ class HubClient:
 
     def _exhausted(self, retry: _Retry, log_path: str) -> HubError:
         message = f"Hub GET {log_path} failed after {self.max_retries + 1} attempts: {retry.reason}"
-        if retry.reason.startswith("HTTP 429"):
+        if retry.status == 429:
             return RateLimited(message, retry_after=retry.wait)
-        if retry.reason.startswith("HTTP "):
-            return ServerError(message, status=int(retry.reason.split()[1]))
+        if retry.status is not None:
+            return ServerError(message, status=retry.status)
         return HubUnavailable(message)
 
     def _attempt(
@@ -313,7 +316,7 @@ class HubClient:
         if status == 429:
             raise self._rate_limited(response, log_path)
         if status >= 500:
-            raise _Retry(f"HTTP {status}")
+            raise _Retry(f"HTTP {status}", status=status)
         if status >= 400:
             raise self._client_error(response, body, log_path, repo_id)
         return self._decode(body, log_path), response
@@ -349,7 +352,7 @@ class HubClient:
                 f"Hub GET {log_path} rate limited for {wait:.0f}s (more than {self.max_wait:.0f}s)",
                 retry_after=wait,
             )
-        return _Retry("HTTP 429", wait=wait)
+        return _Retry("HTTP 429", status=429, wait=wait)
 
     def _client_error(
         self, response: httpx.Response, body: bytes, log_path: str, repo_id: str | None

@@ -11,7 +11,18 @@ from bot.radar.ports import SourceError, SourceNotFound
 
 
 class HubError(SourceError):
-    """Any Hub failure; the poll cycle skips this call and carries on."""
+    """Any Hub failure; the poll cycle skips this call and carries on.
+
+    `status` is the HTTP status of the Hub's last answer, None when no answer came
+    (timeouts, connection errors) or the failure was not the status's fault.
+    """
+
+    status: int | None = None
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        if status is not None:
+            self.status = status
 
 
 class RepoNotFound(HubError, SourceNotFound):
@@ -25,6 +36,8 @@ class RepoNotFound(HubError, SourceNotFound):
 class RateLimited(HubError):
     """The Hub asked us to wait longer than we are willing to block a poll cycle."""
 
+    status: int | None = 429
+
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:
         self.retry_after = retry_after
         super().__init__(message)
@@ -34,8 +47,7 @@ class ServerError(HubError):
     """The Hub kept answering 5xx after every retry."""
 
     def __init__(self, message: str, *, status: int) -> None:
-        self.status = status
-        super().__init__(message)
+        super().__init__(message, status=status)
 
 
 class BadResponse(HubError):
