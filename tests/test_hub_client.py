@@ -387,8 +387,9 @@ def test_truncated_detail_is_bad_response(hub, make_client):
 
 def test_400_from_the_hub_is_bad_response_with_its_message(hub, make_client):
     client = make_client()
-    with pytest.raises(BadResponse, match="expand"):
+    with pytest.raises(BadResponse, match="expand") as caught:
         client._get_json("/api/models", [("expand", "usedStorage")])
+    assert caught.value.status == 400
 
 
 def test_wrong_top_level_type_is_bad_response(hub, make_client):

@@ -365,8 +365,11 @@ class HubClient:
         ):
             return RepoNotFound(repo_id)
         if status == 400 or status == 404:
-            return BadResponse(f"Hub GET {log_path}: HTTP {status} {detail}".rstrip())
-        return HubError(f"Hub GET {log_path}: HTTP {status} {code} {detail}".rstrip())
+            message = f"Hub GET {log_path}: HTTP {status} {detail}".rstrip()
+            return BadResponse(message, status=status)
+        return HubError(
+            f"Hub GET {log_path}: HTTP {status} {code} {detail}".rstrip(), status=status
+        )
 
     def _note_rate_limit(self, response: httpx.Response) -> None:
         match = _RATELIMIT_REMAINING.search(response.headers.get("RateLimit", ""))
