@@ -7,8 +7,10 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.radar.facts import (
+    RepoFacts,
     Size,
     base_model_relations,
+    facts_of,
     human_count,
     human_params,
     is_packed,
@@ -336,3 +338,32 @@ def test_record_license_from_tag_and_custom_name():
     assert (record.license, record.license_name) == ("other", "modified-mit")
     assert record.license_class is LicenseClass.RESTRICTED
     assert record.params_total is None and record.downloads == 0
+
+
+def test_facts_derived_once_are_what_the_policy_judges_and_the_record_keeps():
+    from bot.radar.policy import NotabilityPolicy
+
+    detail = repo(
+        "Qwen/Qwen3.7-35B-A3B-FP8",
+        tags=["safetensors", "base_model:finetune:Qwen/Qwen3.7-35B-A3B", "fp8"],
+        card_data={"pipeline_tag": "text-generation"},  # the task only in the card
+        safetensors_total=35 * B,
+        detailed=True,
+    )
+    facts = facts_of(detail)
+    assert isinstance(facts, RepoFacts) and facts_of(facts) is facts
+    assert facts.task == "text-generation"
+    assert facts.size == Size(total=35 * B, active=3 * B)
+    assert dict(facts.lineage) == {"Qwen/Qwen3.7-35B-A3B": "finetune"}
+    assert "fp8" in facts.tokens and "safetensors" in facts.tags
+    assert not facts.awaiting_content
+
+    qwen = LabRegistry.builtin().resolve("Qwen")
+    assert record_from_repo(facts, lab=qwen, first_seen=T0) == record_from_repo(
+        detail, lab=qwen, first_seen=T0
+    )
+    policy = NotabilityPolicy()
+    verdict = policy.judge(facts, qwen, first_seen=T0, now=T0)
+    assert verdict == policy.judge(detail, qwen, first_seen=T0, now=T0)
+    assert verdict.notable and "official FP8 build by the lab" in verdict.reasons
+    assert facts_of(repo("Qwen/empty")).awaiting_content

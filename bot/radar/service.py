@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.radar.facts import base_model_relations, is_packed, record_from_repo
+from bot.radar.facts import base_model_relations, facts_of, is_packed, record_from_repo
 from bot.radar.filters import matches
 from bot.radar.labs import LabRegistry
 from bot.radar.models import Filters, HubRepo, Lab, ModelRecord, Release, utcnow
@@ -192,8 +192,9 @@ class RadarService:
             if is_packed(repo.name, repo.tags)
             else []
         )
-        record = record_from_repo(repo, lab=lab, first_seen=first_seen, siblings=siblings)
-        verdict = self.policy.judge(repo, lab, first_seen=first_seen, now=now)
+        facts = facts_of(repo)
+        record = record_from_repo(facts, lab=lab, first_seen=first_seen, siblings=siblings)
+        verdict = self.policy.judge(facts, lab, first_seen=first_seen, now=now)
         record.reasons = verdict.explanation
         self._hub_cache.put(query.lower(), record)
         self._hub_cache.put(record.id.lower(), record)
