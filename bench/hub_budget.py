@@ -34,7 +34,7 @@ from bot.hub.client import HubClient
 from bot.radar.adoption import epoch_day
 from bot.radar.models import ModelRecord, Release
 from bot.runtime import build_core
-from bot.store.base import MemoryStore
+from bot.store.memory import MemoryStore
 from tests.doubles.hub_fixtures import model_json
 
 ANONYMOUS_WINDOW_LIMIT = 500

@@ -17,8 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TextIO
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.radar.ports import SourceError
-from bot.store.base import StoreError
+from bot.radar.ports import SourceError, StoreError
 
 if TYPE_CHECKING:  # imported lazily at run time: `--help` and `demo` need none of it
     from bot.runtime import Core

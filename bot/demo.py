@@ -25,7 +25,7 @@ from bot.hub.parse import repo_from_json, repos_from_list
 from bot.radar.digest import build_digest
 from bot.radar.models import HubRepo
 from bot.radar.ports import SourceNotFound
-from bot.store.base import MemoryStore
+from bot.store.memory import MemoryStore
 from bot.textview import digest_text, event_text, filtered_counts, filtered_text, plural, when
 
 SAMPLE_RESOURCE = "data/sample/release_week.json"

@@ -20,12 +20,11 @@ from bot.radar.labs import LabRegistry
 from bot.radar.models import utcnow
 from bot.radar.outbox import Outbox
 from bot.radar.policy import NotabilityPolicy
-from bot.radar.ports import HubSource
+from bot.radar.ports import HubSource, Store
 from bot.radar.service import RadarService
 from bot.radar.snapshots import Snapshots
 from bot.radar.tracker import Tracker
 from bot.store import open_database
-from bot.store.base import Store
 from bot.webhooks.receiver import PushHealth
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from bot.config import Settings
 from bot.radar.labs import LabRegistry
-from bot.store.base import Store
+from bot.radar.ports import Store
 from tests.doubles.hub_server import HubStandIn
 from tests.doubles.slack_server import SlackStandIn
 from tests.harness import FakeClock, make_settings

@@ -19,7 +19,7 @@ from bot.radar.digest import (
     weekly_series,
 )
 from bot.radar.models import DigestSchedule, ModelRecord, Region, Release
-from bot.store.base import MemoryStore
+from bot.store.memory import MemoryStore
 
 NOW = datetime(2025, 6, 18, 12, 0, tzinfo=UTC)  # a Wednesday
 REGION_OF = {"US": Region.US, "CN": Region.CHINA, "FR": Region.EU}

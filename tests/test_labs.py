@@ -16,7 +16,7 @@ from bot.radar.labs import (
     region_for_country,
 )
 from bot.radar.models import Region
-from bot.store.base import MemoryStore
+from bot.store.memory import MemoryStore
 
 # Every namespace named in the landscape notes, section 4 (us, china, eu, other).
 LANDSCAPE_NAMESPACES = {

@@ -19,7 +19,7 @@ from bot.radar.models import (
 )
 from bot.radar.outbox import FOLLOW_UP_KEEP, RETENTION, Outbox
 from bot.radar.releases import family_stem, release_id, release_title
-from bot.store.base import MemoryCollection, MemoryStore
+from bot.store.memory import MemoryCollection, MemoryStore
 from tests.doubles.hub_server import HubStandIn
 from tests.doubles.slack_server import SlackStandIn
 from tests.harness import FakeClock, RadarHarness, notable_record

@@ -25,8 +25,8 @@ from bot.radar.models import (
     StateEntry,
     Subscription,
 )
+from bot.radar.ports import COLLECTIONS
 from bot.store import StoreError, open_store
-from bot.store.base import COLLECTIONS
 from bot.store.leadership import AdvisoryLeader
 from bot.store.postgres import PG_SCHEMA_VERSION, open_postgres
 from tests.serve_process import wait_until

@@ -29,8 +29,8 @@ from bot.radar.models import (
     StateEntry,
     Subscription,
 )
+from bot.radar.ports import COLLECTIONS, Store
 from bot.store import open_database
-from bot.store.base import COLLECTIONS, Store
 
 NOW = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
 

@@ -16,10 +16,10 @@ import pytest
 
 from bot.hub.client import HubClient
 from bot.radar.models import ReleaseEvent, Subscription
+from bot.radar.ports import Store
 from bot.radar.tracker import POLL_STATE, CycleReport
 from bot.runtime import Core, build_core
 from bot.store import MemoryStore, open_store
-from bot.store.base import Store
 from tests.conftest import NOW, ManualClock, settings_for, track_only
 from tests.doubles.hub_fixtures import (
     B,

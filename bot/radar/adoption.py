@@ -33,7 +33,7 @@ from bot.radar.models import AdoptionSeries, ModelRecord, Region, Release, as_ut
 from bot.radar.vocabulary import REGION_ORDER
 
 if TYPE_CHECKING:  # the protocol only; the domain never depends on a storage backend
-    from bot.store.base import Store
+    from bot.radar.ports import Store
 
 SIZE_CLASSES: tuple[tuple[float, str], ...] = (
     (1e9, "<1B"),

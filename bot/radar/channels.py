@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from bot.radar.digest import latest_period, parse_schedule_time
 from bot.radar.models import DigestSchedule, Filters, Mute, StateEntry, Subscription, utcnow
-from bot.store.base import Store
+from bot.radar.ports import Store
 
 # `digest now` posts publicly and anyone in the channel may run it: once per this long.
 DIGEST_NOW_EVERY = timedelta(minutes=10)

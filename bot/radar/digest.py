@@ -23,7 +23,7 @@ from bot.radar.models import DigestSchedule, ModelRecord, Region, Release, as_ut
 from bot.radar.vocabulary import REGION_ORDER
 
 if TYPE_CHECKING:  # the protocol only; the domain never depends on a storage backend
-    from bot.store.base import Store
+    from bot.radar.ports import Store
 
 ADOPTION_WINDOW = timedelta(days=30)
 MOST_ADOPTED_LIMIT = 5

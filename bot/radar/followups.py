@@ -22,7 +22,7 @@ from bot.radar.models import Delivery, Release
 
 if TYPE_CHECKING:
     from bot.radar.outbox import Outbox
-    from bot.store.base import Store
+    from bot.radar.ports import Store
 
 METADATA_TYPE = "radar_follow_up"
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from bot.radar.models import Lab, Region
 
 if TYPE_CHECKING:  # the registry only needs the Store protocol's shape
-    from bot.store.base import Store
+    from bot.radar.ports import Store
 
 # A lab of unknown country belongs to "the rest of the world", as on the scoreboard.
 UNKNOWN_FLAG = "🌐"

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import logging
 
+from bot.radar.ports import Store
 from bot.radar.releases import release_title
-from bot.store.base import Store
 
 log = logging.getLogger(__name__)
 

@@ -37,7 +37,7 @@ from bot.radar.models import (
     as_utc,
     utcnow,
 )
-from bot.store.base import Store
+from bot.radar.ports import Store
 
 OPEN = ("pending", "posting")
 FAILED = "failed"

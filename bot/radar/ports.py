@@ -3,13 +3,38 @@
 The Hub client implements `HubSource`; tests and the offline demo provide their own.
 Errors raised through these ports derive from `SourceError`, so the domain can handle
 them without importing the HTTP layer.
+
+`Store` is the storage port: a handful of typed collections plus `commit()`. Reads and
+writes happen in memory; `commit()` makes every change since the last commit durable in
+one step. The backends live in `bot/store/` (memory, TinyDB file, PostgreSQL); the domain
+only sees this protocol, so `bot/radar/` never imports `bot/store/`.
+
+Thread safety: every collection call is atomic on its own; a read-modify-write across
+several calls takes `store.lock` (an `RLock`), and the domain service that does it owns
+the `commit()`.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+import threading
+from collections.abc import Iterable, Iterator
+from typing import Protocol, TypeVar
 
-from bot.radar.models import HubRepo
+from bot.radar.models import (
+    AdoptionSeries,
+    Delivery,
+    DigestSchedule,
+    HubRepo,
+    Lab,
+    ModelRecord,
+    Mute,
+    Record,
+    Release,
+    StateEntry,
+    Subscription,
+)
+
+T = TypeVar("T", bound=Record)
 
 
 class SourceError(Exception):
@@ -49,3 +74,50 @@ class HubSource(Protocol):
     def get_repo(self, repo_id: str) -> HubRepo:
         """Full details (card data, lineage, derivative counts) of one repo."""
         ...
+
+
+class StoreError(Exception):
+    """The database cannot be used; the message says why and what to do."""
+
+
+class Collection(Protocol[T]):
+    def get(self, key: str) -> T | None: ...
+    def put(self, item: T) -> None: ...
+    def delete(self, key: str) -> bool: ...
+    def values(self) -> list[T]: ...
+    def __len__(self) -> int: ...
+    def __iter__(self) -> Iterator[T]: ...
+    # Queries a backend that does not hold everything in memory answers with an index.
+    def keys(self) -> list[str]: ...
+    def find(self, **equals: object) -> list[T]: ...
+    def get_many(self, keys: Iterable[str]) -> dict[str, T]: ...
+    def revision(self) -> object: ...
+
+
+class Store(Protocol):
+    lock: threading.RLock
+    labs: Collection[Lab]
+    models: Collection[ModelRecord]
+    releases: Collection[Release]
+    subscriptions: Collection[Subscription]
+    mutes: Collection[Mute]
+    digests: Collection[DigestSchedule]
+    deliveries: Collection[Delivery]
+    state: Collection[StateEntry]
+    adoption: Collection[AdoptionSeries]
+
+    def commit(self) -> None: ...
+    def close(self) -> None: ...
+
+
+COLLECTIONS: dict[str, type[Record]] = {
+    "labs": Lab,
+    "models": ModelRecord,
+    "releases": Release,
+    "subscriptions": Subscription,
+    "mutes": Mute,
+    "digests": DigestSchedule,
+    "deliveries": Delivery,
+    "state": StateEntry,
+    "adoption": AdoptionSeries,
+}

@@ -21,9 +21,8 @@ from bot.radar.filters import matches
 from bot.radar.labs import LabRegistry
 from bot.radar.models import Filters, HubRepo, Lab, ModelRecord, Release, utcnow
 from bot.radar.policy import NotabilityPolicy
-from bot.radar.ports import HubSource, SourceError, SourceNotFound
+from bot.radar.ports import HubSource, SourceError, SourceNotFound, Store
 from bot.radar.search import ModelIndex, normalise
-from bot.store.base import Store
 
 REPO_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*/[\w.\-]+$")
 MAX_LATEST = 25

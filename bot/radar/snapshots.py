@@ -43,7 +43,7 @@ from bot.radar.ports import HubSource, SourceError, SourceNotFound
 
 if TYPE_CHECKING:
     from bot.radar.outbox import Outbox
-    from bot.store.base import Store
+    from bot.radar.ports import Store
 
 log = logging.getLogger(__name__)
 

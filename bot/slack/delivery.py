@@ -39,12 +39,12 @@ from slack_sdk.errors import SlackApiError
 from bot.radar.channels import ChannelSettings
 from bot.radar.models import Delivery, ModelRecord, Release, utcnow
 from bot.radar.outbox import Outbox
+from bot.radar.ports import Store
 from bot.slack import errors, ids
 from bot.slack.followups import post_follow_up
 from bot.slack.history import find_posted, find_reply
 from bot.slack.pacing import MethodPaused, Pacer, run_paced
 from bot.slack.render import release_alert, release_metadata, release_update_reply
-from bot.store.base import Store
 
 log = logging.getLogger(__name__)
 

@@ -21,11 +21,11 @@ from bot.charts import region_chart_png
 from bot.radar.channels import ChannelSettings
 from bot.radar.digest import build_digest, schedule_due_period
 from bot.radar.models import utcnow
+from bot.radar.ports import Store
 from bot.slack import errors, ids
 from bot.slack.adoption_view import with_race
 from bot.slack.history import find_posted
 from bot.slack.render import digest_message
-from bot.store.base import Store
 
 log = logging.getLogger(__name__)
 

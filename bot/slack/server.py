@@ -39,10 +39,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.radar.poll_status import read_poll_status
+from bot.radar.ports import Store
 from bot.request_body import MAX_BODY, BodyBudget, BodyRefused, declared_length, read_capped
 from bot.slack import inbound
 from bot.slack.context import AckFirst
-from bot.store.base import Store
 
 if TYPE_CHECKING:
     from bot.webhooks.receiver import HubWebhookReceiver

@@ -1,8 +1,10 @@
-"""Persistence: the `Store` interface (`base`) and its TinyDB file backend."""
+"""Persistence: the backends of the domain's `Store` port (memory, TinyDB, PostgreSQL)."""
 
 from pathlib import Path
 
-from bot.store.base import SCHEMA_VERSION, MemoryStore, Store, StoreError
+from bot.radar.ports import Store, StoreError
+from bot.store.memory import MemoryStore
+from bot.store.migrations import SCHEMA_VERSION
 from bot.store.tinydb_store import TinyDBStore, check_writable, open_store
 
 

@@ -30,7 +30,7 @@ from typing import IO, Any
 from pydantic_core import from_json
 from tinydb import Storage
 
-from bot.store.base import StoreError
+from bot.radar.ports import StoreError
 
 log = logging.getLogger(__name__)
 

@@ -1,185 +1,20 @@
-"""The storage interface the rest of the bot depends on.
+"""The storage port and `MemoryStore`, re-exported for older imports (to be removed).
 
-A `Store` is a handful of typed collections plus `commit()`. Reads and writes happen in
-memory; `commit()` makes every change since the last commit durable in one step (for the
-TinyDB backend: one atomic file write). Another backend (SQLite, Redis …) only has to
-provide the same collections and `commit()`.
-
-Thread safety: every collection call is atomic on its own; a read-modify-write across
-several calls takes `store.lock` (an `RLock`).
+The `Store`/`Collection` protocols, `COLLECTIONS` and `StoreError` are the domain's
+(`bot/radar/ports.py`); `MemoryStore` is in `bot/store/memory.py`. New code imports them
+from there; this module keeps `from bot.store.base import Store` working meanwhile.
 """
 
-from __future__ import annotations
+from bot.radar.ports import COLLECTIONS, Collection, Store, StoreError
+from bot.store.memory import MemoryCollection, MemoryStore
+from bot.store.migrations import SCHEMA_VERSION
 
-import threading
-from collections.abc import Iterable, Iterator
-from typing import Generic, Protocol, TypeVar
-
-from bot.radar.models import (
-    AdoptionSeries,
-    Delivery,
-    DigestSchedule,
-    Lab,
-    ModelRecord,
-    Mute,
-    Record,
-    Release,
-    StateEntry,
-    Subscription,
-)
-
-T = TypeVar("T", bound=Record)
-
-SCHEMA_VERSION = 1
-
-
-class StoreError(Exception):
-    """The database cannot be used; the message says why and what to do."""
-
-
-class Collection(Protocol[T]):
-    def get(self, key: str) -> T | None: ...
-    def put(self, item: T) -> None: ...
-    def delete(self, key: str) -> bool: ...
-    def values(self) -> list[T]: ...
-    def __len__(self) -> int: ...
-    def __iter__(self) -> Iterator[T]: ...
-    # Queries a backend that does not hold everything in memory answers with an index.
-    def keys(self) -> list[str]: ...
-    def find(self, **equals: object) -> list[T]: ...
-    def get_many(self, keys: Iterable[str]) -> dict[str, T]: ...
-    def revision(self) -> object: ...
-
-
-class Store(Protocol):
-    lock: threading.RLock
-    labs: Collection[Lab]
-    models: Collection[ModelRecord]
-    releases: Collection[Release]
-    subscriptions: Collection[Subscription]
-    mutes: Collection[Mute]
-    digests: Collection[DigestSchedule]
-    deliveries: Collection[Delivery]
-    state: Collection[StateEntry]
-    adoption: Collection[AdoptionSeries]
-
-    def commit(self) -> None: ...
-    def close(self) -> None: ...
-
-
-COLLECTIONS: dict[str, type[Record]] = {
-    "labs": Lab,
-    "models": ModelRecord,
-    "releases": Release,
-    "subscriptions": Subscription,
-    "mutes": Mute,
-    "digests": DigestSchedule,
-    "deliveries": Delivery,
-    "state": StateEntry,
-    "adoption": AdoptionSeries,
-}
-
-
-class MemoryCollection(Generic[T]):
-    """A dict of records keyed by `record.key`, remembering what changed since commit."""
-
-    def __init__(self, name: str, kind: type[T], lock: threading.RLock) -> None:
-        self.name = name
-        self.kind = kind
-        self._lock = lock
-        self._items: dict[str, T] = {}
-        self.dirty: set[str] = set()
-        self._revision = 0
-
-    def load(self, items: list[T]) -> None:
-        self._items = {item.key: item for item in items}
-        self.dirty.clear()
-
-    def get(self, key: str) -> T | None:
-        with self._lock:
-            return self._items.get(key)
-
-    def put(self, item: T) -> None:
-        with self._lock:
-            self._items[item.key] = item
-            self.dirty.add(item.key)
-            self._revision += 1
-
-    def delete(self, key: str) -> bool:
-        with self._lock:
-            existed = self._items.pop(key, None) is not None
-            if existed:
-                self.dirty.add(key)
-                self._revision += 1
-            return existed
-
-    def values(self) -> list[T]:
-        with self._lock:
-            return list(self._items.values())
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def __iter__(self) -> Iterator[T]:
-        return iter(self.values())
-
-    def keys(self) -> list[str]:
-        with self._lock:
-            return list(self._items)
-
-    def find(self, **equals: object) -> list[T]:
-        """Records whose fields equal these values (a scan here; an index on PostgreSQL)."""
-        with self._lock:
-            items = list(self._items.values())
-        return [
-            item
-            for item in items
-            if all(getattr(item, field, None) == value for field, value in equals.items())
-        ]
-
-    def get_many(self, keys: Iterable[str]) -> dict[str, T]:
-        with self._lock:
-            return {key: self._items[key] for key in keys if key in self._items}
-
-    def revision(self) -> int:
-        """Changes whenever a record is put or deleted (for caches built from the records)."""
-        return self._revision
-
-
-class MemoryStore:
-    """Everything in memory; `commit()` only clears the change sets. Used by tests and demo."""
-
-    def __init__(self) -> None:
-        self.lock = threading.RLock()
-        self.labs: MemoryCollection[Lab] = MemoryCollection("labs", Lab, self.lock)
-        self.models: MemoryCollection[ModelRecord] = MemoryCollection(
-            "models", ModelRecord, self.lock
-        )
-        self.releases: MemoryCollection[Release] = MemoryCollection("releases", Release, self.lock)
-        self.subscriptions: MemoryCollection[Subscription] = MemoryCollection(
-            "subscriptions", Subscription, self.lock
-        )
-        self.mutes: MemoryCollection[Mute] = MemoryCollection("mutes", Mute, self.lock)
-        self.digests: MemoryCollection[DigestSchedule] = MemoryCollection(
-            "digests", DigestSchedule, self.lock
-        )
-        self.deliveries: MemoryCollection[Delivery] = MemoryCollection(
-            "deliveries", Delivery, self.lock
-        )
-        self.state: MemoryCollection[StateEntry] = MemoryCollection("state", StateEntry, self.lock)
-        self.adoption: MemoryCollection[AdoptionSeries] = MemoryCollection(
-            "adoption", AdoptionSeries, self.lock
-        )
-        self.commits = 0
-
-    def collections(self) -> dict[str, MemoryCollection]:
-        return {name: getattr(self, name) for name in COLLECTIONS}
-
-    def commit(self) -> None:
-        with self.lock:
-            for collection in self.collections().values():
-                collection.dirty.clear()
-            self.commits += 1
-
-    def close(self) -> None:
-        self.commit()
+__all__ = [
+    "COLLECTIONS",
+    "SCHEMA_VERSION",
+    "Collection",
+    "MemoryCollection",
+    "MemoryStore",
+    "Store",
+    "StoreError",
+]

@@ -11,7 +11,7 @@ Version history:
   release's `members` was one comma-separated string, and a mute named its lab `org`.
 - 1: `members` is a list of repo ids, mutes use `lab` (lower-cased), `_meta` exists.
 
-To change the schema: bump `SCHEMA_VERSION` in `bot.store.base`, add a function here
+To change the schema: bump `SCHEMA_VERSION` below, add a function here
 for the previous version, and add a test that opens a file of the previous version.
 """
 
@@ -20,7 +20,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from bot.store.base import COLLECTIONS, SCHEMA_VERSION, StoreError
+from bot.radar.ports import COLLECTIONS, StoreError
+
+SCHEMA_VERSION = 1
 
 Document = dict[str, Any]
 Migration = Callable[[Document], Document]

@@ -45,7 +45,8 @@ from bot.radar.models import (
     StateEntry,
     Subscription,
 )
-from bot.store.base import COLLECTIONS, SCHEMA_VERSION, StoreError
+from bot.radar.ports import COLLECTIONS, StoreError
+from bot.store.migrations import SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
 

@@ -28,11 +28,13 @@ from tinydb.middlewares import Middleware
 from tinydb.table import Table
 
 from bot.radar.models import Record
+from bot.radar.ports import COLLECTIONS, StoreError
 from bot.store.atomic import AtomicJSONStorage, PreEncoded, backup_path, keep_copy
-from bot.store.base import COLLECTIONS, SCHEMA_VERSION, MemoryCollection, MemoryStore, StoreError
+from bot.store.memory import MemoryCollection, MemoryStore
 from bot.store.migrations import (
     META_TABLE,
     QUARANTINE_TABLE,
+    SCHEMA_VERSION,
     migrate,
     schema_version_of,
     set_schema_version,

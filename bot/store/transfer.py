@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.store.base import COLLECTIONS, StoreError
+from bot.radar.ports import COLLECTIONS, StoreError
 from bot.store.postgres import PostgresStore, open_postgres, redact
 from bot.store.tinydb_store import TinyDBStore
 

@@ -37,8 +37,8 @@ from bot.request_body import BodyRefused, read_capped
 from bot.webhooks.payload import HubEvent, PayloadError, parse_event
 
 if TYPE_CHECKING:
+    from bot.radar.ports import Store
     from bot.runtime import Core
-    from bot.store.base import Store
 
 log = logging.getLogger(__name__)
 
