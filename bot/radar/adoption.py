@@ -313,6 +313,15 @@ def book_from_store(store: Store) -> AdoptionBook:
     return AdoptionBook(store.adoption.values(), classes_of(releases, store.models.get))
 
 
+def book_and_releases(store: Store) -> tuple[AdoptionBook, list[Release]]:
+    """The book and the releases it was built from, read together under the store's lock
+    (so a poll committing meanwhile cannot give a book that disagrees with the list)."""
+    with store.lock:
+        releases = store.releases.values()
+        book = AdoptionBook(store.adoption.values(), classes_of(releases, store.models.get))
+    return book, releases
+
+
 # ----------------------------------------------------------------------- follow-ups
 
 

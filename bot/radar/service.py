@@ -241,6 +241,26 @@ class RadarService:
     def compare(self, queries: Sequence[str]) -> list[ModelLookup]:
         return [self.lookup_model(query) for query in queries]
 
+    # ------------------------------------------------------------------ labs
+
+    def track_lab(self, namespace: str, country: str | None) -> Lab:
+        """Follow a lab (or move a built-in one) and commit it: one step under the lock.
+
+        Raises ValueError for a malformed namespace or an unknown country (nothing stored).
+        """
+        with self.store.lock:
+            lab = self.registry.track(self.store, namespace, country)
+            self.store.commit()
+        return lab
+
+    def untrack_lab(self, namespace: str) -> bool:
+        """Stop following a lab and commit it; False (nothing written) when not tracked."""
+        with self.store.lock:
+            removed = self.registry.untrack(self.store, namespace)
+            if removed:
+                self.store.commit()
+        return removed
+
 
 def _looks_like_repo_id(text: str) -> bool:
     return REPO_ID.match(text.strip()) is not None

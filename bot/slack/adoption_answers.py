@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from bot.radar.adoption import (
-    book_from_store,
+    book_and_releases,
     epoch_day,
     lab_series_id,
     race,
@@ -54,9 +54,7 @@ def find_release(core: Core, text: str) -> Release | None:
 def answer_adoption(target: str | None, core: Core, *, radar_command: str = "/radar") -> Payload:
     store = core.store
     now = core.clock()
-    with store.lock:
-        book = book_from_store(store)
-        releases = store.releases.values()
+    book, releases = book_and_releases(store)
     if target is None:
         return regions_adoption(race(book, releases, now))
     today = epoch_day(now)
@@ -93,7 +91,5 @@ def answer_adoption(target: str | None, core: Core, *, radar_command: str = "/ra
 
 def stats_with_race(payload: Payload, core: Core) -> Payload:
     """`/radar stats` with the downloads race (from the first poll on) appended."""
-    with core.store.lock:
-        book = book_from_store(core.store)
-        releases = core.store.releases.values()
+    book, releases = book_and_releases(core.store)
     return with_race(payload, race(book, releases, core.clock()))

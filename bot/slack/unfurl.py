@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.radar.adoption import Reading, book_from_store, epoch_day
+from bot.radar.adoption import Reading, book_and_releases, epoch_day
 from bot.radar.labs import country_name, flag
 from bot.radar.service import ModelLookup
 from bot.slack.adoption_view import reading_text, score_text
@@ -149,9 +149,7 @@ def _adoption_line(lookup: ModelLookup, radar: SlackRadar) -> str | None:
     release = lookup.release
     if release is None:
         return None
-    store = radar.core.store
-    with store.lock:
-        book = book_from_store(store)
+    book, _ = book_and_releases(radar.core.store)
     standing = book.latest_standing(release.id, epoch_day(radar.core.clock()))
     if standing is None or standing.downloads is None:
         return None

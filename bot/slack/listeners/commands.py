@@ -376,13 +376,10 @@ def _labs(cmd: grammar.Labs, command: dict, radar: SlackRadar) -> Payload:
 def _track(cmd: grammar.Track, command: dict, radar: SlackRadar) -> Payload:
     if refusal := _refuse_unless_admin(command, radar):
         return refusal
-    core = radar.core
-    with core.store.lock:
-        try:
-            lab = core.registry.track(core.store, cmd.namespace, cmd.country)
-        except ValueError as exc:
-            return error_message(str(exc), hint=f"Usage: `{grammar.USAGE['track']}`")
-        core.store.commit()
+    try:
+        lab = radar.core.service.track_lab(cmd.namespace, cmd.country)
+    except ValueError as exc:
+        return error_message(str(exc), hint=f"Usage: `{grammar.USAGE['track']}`")
     return _ok(
         f"Now tracking `{escape(lab.namespace)}` ({escape(lab.country or '?')}, "
         f"{lab.region.value}). Its existing models are recorded quietly on the next poll; "
@@ -393,12 +390,7 @@ def _track(cmd: grammar.Track, command: dict, radar: SlackRadar) -> Payload:
 def _untrack(cmd: grammar.Untrack, command: dict, radar: SlackRadar) -> Payload:
     if refusal := _refuse_unless_admin(command, radar):
         return refusal
-    core = radar.core
-    with core.store.lock:
-        removed = core.registry.untrack(core.store, cmd.namespace)
-        if removed:
-            core.store.commit()
-    if removed:
+    if radar.core.service.untrack_lab(cmd.namespace):
         return _ok(f"Stopped tracking `{escape(cmd.namespace)}`." + _webhooks_follow(radar))
     return error_message(f"`{cmd.namespace}` is not a tracked lab.")
 
