@@ -11,6 +11,8 @@ After a crash between 1 and 3 the row is still `posting`; before posting again t
 deliverer looks for the alert in the channel's recent history by its message metadata
 (`radar_release` / release id), so a message Slack already has is adopted, not repeated.
 Only a row this process queued and has not tried yet (`Outbox.claim`) skips that look.
+What one try of a row does (post, adopt, edit) is `bot.slack.alert_posts`; this module is
+the drain around it: which rows, in what order, the retries and the commits.
 
 Errors: 429 and `ratelimited` wait for `Retry-After`; 5xx retry with backoff; the channel
 errors that retrying cannot fix pause that channel's subscriptions with a log line. A row
@@ -40,19 +42,17 @@ from bot.radar.channels import ChannelSettings
 from bot.radar.models import Delivery, ModelRecord, Release, utcnow
 from bot.radar.outbox import Outbox
 from bot.radar.ports import Store
-from bot.slack import errors, ids
+from bot.slack import errors
+from bot.slack.alert_posts import post_new, post_update
 from bot.slack.followups import post_follow_up
-from bot.slack.history import find_posted, find_reply
 from bot.slack.pacing import MethodPaused, Pacer, run_paced
-from bot.slack.render import release_alert, release_metadata, release_update_reply
+from bot.slack.render import release_alert
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 GIVE_UP_AFTER = MAX_ATTEMPTS * 4  # deferrals (each after up to three tries) before `failed`
 GROUP_COMMIT_SECONDS = 2.0  # how long the `sent` of an accepted post may wait to be written
-METADATA_TYPE = ids.RELEASE_EVENT
-UPDATE_METADATA_TYPE = ids.RELEASE_UPDATE_EVENT
 
 
 class _Retry(Exception):
@@ -205,9 +205,9 @@ class Deliverer:
                 if row.follow_up_day is not None:  # an adoption follow-up in the thread
                     yield from post_follow_up(self, row, release, report, fresh=fresh)
                 elif row.ts is None:
-                    yield from self._post_new(row, release, members, report, fresh=fresh)
+                    yield from post_new(self, row, release, members, report, fresh=fresh)
                 else:
-                    yield from self._post_update(row, release, members, report, fresh=fresh)
+                    yield from post_update(self, row, release, members, report, fresh=fresh)
                 return "next"
             except _Retry as retry:
                 # A timed-out post may still have reached Slack: look before posting again.
@@ -235,90 +235,6 @@ class Deliverer:
                 report.errors.append(error)
                 return "next"
         return self._defer(row, self._backoff(row), "still failing after retries", report)
-
-    def _post_new(
-        self,
-        row: Delivery,
-        release: Release,
-        members: list[ModelRecord],
-        report: DrainReport,
-        *,
-        fresh: bool,
-    ) -> Generator[float, None, None]:
-        """Step 2 and 3 for a new alert. A `fresh` row (queued by this process, never
-        tried) cannot be in Slack yet; any other `posting` row is looked up first."""
-        if row.status == "posting" and not fresh:
-            found = self._find_posted(row.channel_id, release.id, since=row.created_at)
-            if found is not None:
-                # The row remembers which members the message was rendered with (rows
-                # written before it did fall back to today's members).
-                shown = row.posted_members or list(release.members)
-                row = self._save(row, status="sent", ts=found, posted_members=shown)
-                report.adopted += 1
-                if set(shown) != set(release.members):
-                    # Members joined between the crash and now: edit the adopted message.
-                    yield from self._post_update(row, release, members, report, fresh=False)
-                return
-        if row.status != "posting" or set(row.posted_members) != set(release.members):
-            row = self._save(row, status="posting", posted_members=list(release.members))
-        payload = self._alert(release, members)
-        response = yield from self._paced_call(
-            self.client.chat_postMessage,
-            channel=row.channel_id,
-            text=payload["text"],
-            blocks=payload["blocks"],
-            unfurl_links=False,
-            unfurl_media=False,
-            metadata=release_metadata(release),
-        )
-        self._save_shown(row, release, ts=response["ts"])
-        report.posted += 1
-
-    def _post_update(
-        self,
-        row: Delivery,
-        release: Release,
-        members: list[ModelRecord],
-        report: DrainReport,
-        *,
-        fresh: bool,
-    ) -> Generator[float, None, None]:
-        """Edit the alert, then thread a reply naming the new members. The reply is looked
-        for first unless the row is `fresh` (no earlier try can have posted it)."""
-        assert row.ts is not None
-        new_ids = [m for m in release.members if m not in set(row.posted_members)]
-        payload = self._alert(release, members)
-        yield from self._paced_call(
-            self.client.chat_update,
-            channel=row.channel_id,
-            ts=row.ts,
-            text=payload["text"],
-            blocks=payload["blocks"],
-            metadata=release_metadata(release),
-        )
-        update_key = f"{release.id}#{len(release.members)}"
-        if new_ids and (fresh or not self._reply_posted(row, update_key)):
-            wanted = {m.lower() for m in new_ids}
-            reply = release_update_reply(
-                release,
-                [m for m in members if m.id.lower() in wanted],
-                hub_url=self.hub_url,
-            )
-            yield from self._paced_call(
-                self.client.chat_postMessage,
-                channel=row.channel_id,
-                thread_ts=row.ts,
-                text=reply["text"],
-                blocks=reply["blocks"],
-                unfurl_links=False,
-                unfurl_media=False,
-                metadata={
-                    "event_type": UPDATE_METADATA_TYPE,
-                    "event_payload": {"update": update_key},
-                },
-            )
-        self._save_shown(row, release)
-        report.updated += 1
 
     # ---------------------------------------------------------------- helpers
 
@@ -366,34 +282,6 @@ class Deliverer:
             raise
         except (OSError, TimeoutError) as exc:
             raise _Retry(1.0 + random.random(), f"network: {type(exc).__name__}") from None
-
-    def _reply_posted(self, row: Delivery, update_key: str) -> bool:
-        """Whether this update's thread reply is already there (a crash came before the save).
-
-        Updates are rare, so one `conversations.replies` call each is a fair price for never
-        repeating a reply.
-        """
-        assert row.ts is not None
-        found = find_reply(
-            self.client,
-            row.channel_id,
-            row.ts,
-            event_type=UPDATE_METADATA_TYPE,
-            key="update",
-            value=update_key,
-        )
-        return found is not None
-
-    def _find_posted(self, channel_id: str, release_id: str, *, since: datetime) -> str | None:
-        """The ts of our alert for this release if Slack already has it (crash recovery)."""
-        return find_posted(
-            self.client,
-            channel_id,
-            event_type=METADATA_TYPE,
-            key="release_id",
-            value=release_id,
-            since=since - timedelta(minutes=1),
-        )
 
     def _join(self, channel_id: str) -> bool:
         try:
