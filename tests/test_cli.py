@@ -47,7 +47,7 @@ ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime.now(UTC)
 SETTINGS_VARIABLES = [name.upper() for name in Settings.model_fields]
 
-# The documented `--json` contracts (bot/textview.py), spelled out independently here.
+# The documented `--json` contracts (bot/textview/), spelled out independently here.
 EVENT_KEYS = {"event", "release_id", "lab", "country", "title", "members", "reasons"}
 MODEL_KEYS = {
     "id", "lab", "country", "params_total", "params_active", "license", "license_class",

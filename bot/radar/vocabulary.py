@@ -1,6 +1,6 @@
 """The radar's words for facts: sizes, counts, regions, countries, weekdays and "unknown".
 
-Slack (`bot/slack/render.py`) and the terminal (`bot/textview.py`, `bot/radar/digest.py`,
+Slack (`bot/slack/render.py`) and the terminal (`bot/textview/`, `bot/radar/digest.py`,
 `bot/radar/filters.py`, the chart) word a fact through these functions, so 27.8e9
 parameters read `27.8B` in an alert, on a card, in a policy reason and in `radar poll`
 alike. Plain text only: each surface escapes for its own medium.
