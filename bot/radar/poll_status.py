@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from bot.radar.models import StateEntry
 
 if TYPE_CHECKING:
-    from bot.store.base import Store
+    from bot.radar.ports import Store
 
 POLL_STATE = "poll"
 MAX_ERRORS = 20  # errors kept in the status: enough to see which sources fail

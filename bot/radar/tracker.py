@@ -50,9 +50,8 @@ from bot.radar.moves import follow_move
 from bot.radar.policy import NotabilityPolicy, Verdict
 from bot.radar.poll_status import POLL_STATE as POLL_STATE  # re-exported for callers
 from bot.radar.poll_status import read_poll_status, write_poll_status
-from bot.radar.ports import HubSource, SourceError, SourceNotFound
+from bot.radar.ports import HubSource, SourceError, SourceNotFound, Store
 from bot.radar.releases import RELEASE_WINDOW, assign_release, place_in_release
-from bot.store.base import Store
 
 log = logging.getLogger(__name__)
 
