@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from bot.radar.adoption import due_milestone, epoch_day, release_series_id
 from bot.radar.filters import matches
-from bot.radar.models import Delivery, Release
+from bot.radar.models import Delivery, Release, delivery_key
 
 if TYPE_CHECKING:
     from bot.radar.outbox import Outbox
@@ -66,8 +66,7 @@ def queue_follow_ups(store: Store, outbox: Outbox, now: datetime) -> int:
             continue
         members = outbox.members(release)
         for row in rows:
-            key = f"{row.channel_id}|{release_id}|d{milestone}"
-            if store.deliveries.get(key) is not None:
+            if store.deliveries.get(delivery_key(row.channel_id, release_id, milestone)):
                 continue
             if not wants_follow_ups(store, row.channel_id, release, members):
                 continue

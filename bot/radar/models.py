@@ -251,9 +251,14 @@ class Delivery(Record):
 
     @property
     def key(self) -> str:
-        if self.follow_up_day is not None:
-            return f"{self.channel_id}|{self.release_id}|d{self.follow_up_day}"
-        return f"{self.channel_id}|{self.release_id}"
+        return delivery_key(self.channel_id, self.release_id, self.follow_up_day)
+
+
+def delivery_key(channel_id: str, release_id: str, follow_up_day: int | None = None) -> str:
+    """An outbox row's key: one alert per (channel, release), one follow-up per day."""
+    if follow_up_day is not None:
+        return f"{channel_id}|{release_id}|d{follow_up_day}"
+    return f"{channel_id}|{release_id}"
 
 
 class StateEntry(Record):
