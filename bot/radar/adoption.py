@@ -26,7 +26,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.radar.models import AdoptionSeries, ModelRecord, Region, Release, as_utc
@@ -309,8 +309,7 @@ def classes_of(
 
 def book_from_store(store: Store) -> AdoptionBook:
     """An `AdoptionBook` over everything the store holds (one pass over each collection)."""
-    releases = store.releases.values()
-    return AdoptionBook(store.adoption.values(), classes_of(releases, store.models.get))
+    return book_and_releases(store)[0]
 
 
 def book_and_releases(store: Store) -> tuple[AdoptionBook, list[Release]]:
@@ -448,21 +447,16 @@ def _best_scores(book: AdoptionBook, releases: Iterable[Release], now: datetime)
 
 
 def race_from_store(store: Store, now: datetime) -> Race:
-    book = book_from_store(store)
-    return race(book, store.releases.values(), now)
-
-
-def midnight(day: int) -> datetime:
-    return datetime.combine(day_date(day), datetime.min.time(), tzinfo=UTC)
+    book, releases = book_and_releases(store)
+    return race(book, releases, now)
 
 
 def adoption_rows(store: Store, now: datetime) -> list[dict]:
     """`radar adoption --json`: one row per release, newest first (null where unknown)."""
-    book = book_from_store(store)
+    book, releases = book_and_releases(store)
     today = epoch_day(now)
     rows = []
-    releases = sorted(store.releases.values(), key=lambda r: as_utc(r.first_seen), reverse=True)
-    for release in releases:
+    for release in sorted(releases, key=lambda r: as_utc(r.first_seen), reverse=True):
         series = book.releases.get(release.id)
         standing = book.latest_standing(release.id, today)
         days = latest_age(series) if series is not None else None
