@@ -395,7 +395,7 @@ def _webhooks(action: str, settings: Settings, out: TextIO, err: TextIO) -> int:
     """`radar webhooks sync|status`: the Hub's webhooks for this bot, lab by lab."""
     from bot.hub.webhooks import WebhookAdminError
     from bot.radar.labs import LabRegistry
-    from bot.store import open_store
+    from bot.store import open_database
     from bot.webhooks.sync import admin_for, describe, receiver_url, status, sync_webhooks
 
     try:
@@ -404,7 +404,7 @@ def _webhooks(action: str, settings: Settings, out: TextIO, err: TextIO) -> int:
     except WebhookAdminError as exc:
         print(f"radar: {exc}", file=err)
         return EXIT_USAGE
-    store = open_store(settings.radar_db_path)
+    store = open_database(settings.radar_db_path, settings.postgres_url)
     try:
         registry = LabRegistry.from_store(store)
         with admin:
