@@ -355,8 +355,3 @@ class Snapshots:
         add_point(series, today, total)
         self.store.adoption.put(series)
         return True
-
-
-def snapshot_requests(labs: int, member_details: int) -> int:
-    """Hub requests of one day's snapshot: a listing a lab plus the detail calls."""
-    return labs + member_details

@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.radar.facts import RepoFacts, facts_of, record_from_repo
+from bot.radar.facts import facts_of, record_from_repo
 from bot.radar.hints import CheckReport as CheckReport  # re-exported for callers
 from bot.radar.hints import HintsMixin
 from bot.radar.history import HistoryMixin
@@ -86,11 +86,6 @@ class CycleReport:
         if not (self.source_errors or self.full_listing_errors or self.detail_errors):
             return "ok"
         return "failed" if 2 * len(self.source_errors) > self.sources else "degraded"
-
-
-def awaiting_content(repo: HubRepo | RepoFacts) -> bool:
-    """True for a repo created empty: no weights counted, no task, no library yet."""
-    return facts_of(repo).awaiting_content
 
 
 class Tracker(ListingMixin, HistoryMixin, RefreshMixin, HintsMixin):
@@ -347,4 +342,3 @@ def namespaces_to_list(registry: LabRegistry) -> list[str]:
     under `THUDM`, `AIDC-AI` and `rednote-hilab` (`LabRegistry.namespaces_to_list`).
     """
     return registry.namespaces_to_list()
-
