@@ -23,6 +23,7 @@ from bot.radar.labs import country_name, flag
 from bot.radar.service import ModelLookup
 from bot.slack.adoption_view import reading_text, score_text
 from bot.slack.context import SlackRadar
+from bot.slack.errors import error_code
 from bot.slack.mrkdwn import escape, escape_inline, hub_link
 from bot.slack.render import enforce_limits, format_count, format_size
 
@@ -100,8 +101,7 @@ def unfurl_links(event: dict, client: WebClient, radar: SlackRadar) -> dict[str,
     try:
         client.chat_unfurl(**target, unfurls=unfurls)
     except SlackApiError as exc:
-        error = exc.response.get("error") if exc.response is not None else exc
-        log.warning("chat.unfurl failed: %s", error)
+        log.warning("chat.unfurl failed: %s", error_code(exc) or exc)
     except OSError as exc:
         log.warning("chat.unfurl failed: network: %s", type(exc).__name__)
     return unfurls
