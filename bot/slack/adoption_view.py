@@ -25,6 +25,7 @@ from bot.radar.models import Lab, ModelRecord, Release
 from bot.radar.vocabulary import REGION_MARKS, REGION_NAMES
 from bot.slack.mrkdwn import escape, escape_inline
 from bot.slack.render import enforce_limits, format_count, format_params
+from bot.slack.views.blocks import _context, _section
 
 Block = dict[str, Any]
 Payload = dict[str, Any]
@@ -119,14 +120,6 @@ def follow_up_reply(
 
 
 # ----------------------------------------------------------------- /radar adoption
-
-
-def _section(text: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
-
-
-def _context(text: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
 
 
 def _header(text: str) -> Block:
