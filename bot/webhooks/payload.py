@@ -28,10 +28,6 @@ class HubEvent:
     repo_id: str
     new_id: str | None = None  # the destination of a move
 
-    @property
-    def repo_ids(self) -> tuple[str, ...]:
-        return (self.repo_id,) if self.new_id is None else (self.repo_id, self.new_id)
-
 
 def _text(value: Any, where: str) -> str:
     if not isinstance(value, str) or not value.strip():

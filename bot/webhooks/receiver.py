@@ -182,7 +182,6 @@ class HubWebhookReceiver:
         self._busy = False
         self._thread: threading.Thread | None = None
         self.checks: list[CheckReport] = []  # the last few, for logs and tests
-        self.duplicates = 0
 
     # ----------------------------------------------------------------- HTTP
 
@@ -216,7 +215,6 @@ class HubWebhookReceiver:
             json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
         ).hexdigest()
         if self._seen_before(fingerprint):
-            self.duplicates += 1
             return 200, {"status": "duplicate"}
         if event is None:
             return 200, {"status": "ignored"}
