@@ -151,7 +151,7 @@ class SlackRadar:
         """Answer from local data on the CPU pool, off Bolt's thread, once acks are out.
 
         `work` gets `reply`, which posts through `respond` (errors are logged). Work that
-        turns out to need the Hub hands the rest to `while_waiting` (`answer_lookup`).
+        turns out to need the Hub hands the rest to `on_hub` (`answer_lookup`).
         """
         reply = _posting(respond)
         deadline = time.monotonic() + self.patience
