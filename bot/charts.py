@@ -83,15 +83,7 @@ def region_chart_png(
         loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=len(REGION_ORDER), frameon=False
     )
 
-    for region in REGION_ORDER:
-        downloads_axes.plot(
-            positions,
-            [point.downloads.get(region, 0) for point in weekly],
-            marker="o",
-            linewidth=2,
-            color=REGION_COLOURS[region],
-            label=REGION_SHORT_NAMES[region],
-        )
+    _region_lines(downloads_axes, positions, [point.downloads for point in weekly])
     downloads_axes.set_title(
         "Downloads (last 30 days) of each week's releases", loc="left", fontsize=12
     )
@@ -102,8 +94,7 @@ def region_chart_png(
     downloads_axes.set_xlabel("Week starting (Monday, UTC)")
 
     for axes in (releases_axes, downloads_axes):
-        axes.grid(axis="y", alpha=0.3)
-        axes.spines[["top", "right"]].set_visible(False)
+        _light_frame(axes)
     figure.tight_layout(rect=(0, 0, 1, 0.95))
     return _png_bytes(figure)
 
@@ -113,21 +104,31 @@ def _share_panel(axes, shares: Sequence[SharePoint]) -> None:
     from matplotlib.ticker import PercentFormatter
 
     positions = list(range(len(shares)))
-    for region in REGION_ORDER:
-        axes.plot(
-            positions,
-            [point.shares.get(region, 0.0) for point in shares],
-            marker="o",
-            linewidth=2,
-            color=REGION_COLOURS[region],
-            label=REGION_SHORT_NAMES[region],
-        )
+    _region_lines(axes, positions, [point.shares for point in shares])
     axes.set_title(
         "Share of tracked labs' downloads (last 30 days), by region", loc="left", fontsize=12
     )
     axes.set_ylim(0, 1)
     axes.yaxis.set_major_formatter(PercentFormatter(1.0))
     axes.set_xticks(positions, [f"{p.day:%b} {p.day.day}" for p in shares])
+    _light_frame(axes)
+
+
+def _region_lines(axes, positions: list[int], values: Sequence[dict[str, float]]) -> None:
+    """One line a region over the weeks, in the region's colour (missing weeks count 0)."""
+    for region in REGION_ORDER:
+        axes.plot(
+            positions,
+            [week.get(region, 0) for week in values],
+            marker="o",
+            linewidth=2,
+            color=REGION_COLOURS[region],
+            label=REGION_SHORT_NAMES[region],
+        )
+
+
+def _light_frame(axes) -> None:
+    """Horizontal grid lines only, no top or right border."""
     axes.grid(axis="y", alpha=0.3)
     axes.spines[["top", "right"]].set_visible(False)
 
