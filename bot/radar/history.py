@@ -39,6 +39,7 @@ class HistoryMixin:
     policy: NotabilityPolicy
     clock: Callable[[], datetime]
     release_window: timedelta
+    list_limit: int
     _move_indexes: tuple[dict[str, str], dict[tuple[str, datetime], str]] | None
     _moves_indexed_at: int
     _releases_of: Callable[[str], list[Release]]
@@ -57,7 +58,8 @@ class HistoryMixin:
         A namespace listed this cycle decides by whether the radar had looked at it
         before: on the first look everything is history, afterwards nothing is, whatever
         `createdAt` says. A database from before full listings (no `complete` flag) takes
-        its first full listing as history for repos created before its last poll.
+        its first full listing as history for repos created before its last poll, except
+        those among the namespace's newest repos, which were news under the old rule too.
         """
         namespace = repo.author.lower()
         if namespace in fetched.namespaces:
@@ -65,6 +67,9 @@ class HistoryMixin:
             if not isinstance(entry, dict):
                 return True
             if not listed_in_full(entry):
+                newest = _newest(fetched, namespace)[: self.list_limit]  # newest first
+                if any(seen.id.lower() == repo.id.lower() for seen in newest):
+                    return False  # what the old newest-repos listing showed was news then too
                 since = state_time(entry.get("last_success"))
                 return since is None or repo.created_at is None or as_utc(repo.created_at) < since
             return False
@@ -225,3 +230,11 @@ class HistoryMixin:
                 )
                 record.reasons = list(verdict.reasons)
                 new_notable.append((record, None, verdict))
+
+
+def _newest(fetched: Fetched, namespace: str) -> list[HubRepo]:
+    """The namespace's newest-repos listing this cycle (`namespace` lower-cased)."""
+    for listed, repos in fetched.listings.items():
+        if listed.lower() == namespace:
+            return repos
+    return []
