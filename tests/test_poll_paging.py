@@ -175,3 +175,30 @@ def test_database_from_before_full_listings_is_listed_in_full_once(
     settle(core, hub, clock)
     assert core.tracker.poll_cycle().events == []
     assert lab_listings(hub) == ["20"]  # complete now: short listings again
+
+
+def test_database_from_before_full_listings_announces_a_new_repo_among_the_newest(
+    hub: HubStandIn, core: Core, clock: ManualClock, now: datetime
+) -> None:
+    """An older database's first full listing files as history only what its old
+    newest-repos listing could not have shown: a build created minutes before the last
+    poll, appearing now among the lab's newest repos, is still announced."""
+    hub.add_many(repo(f"Old-{i}", now - timedelta(days=10 + i)) for i in range(60))
+    core.tracker.poll_cycle()
+    state = core.store.state.get(LAB_STATE)
+    assert state is not None
+    core.store.state.put(
+        state.model_copy(
+            update={
+                "value": {k: {"last_success": v["last_success"]} for k, v in state.value.items()}
+            }
+        )
+    )
+    settle(core, hub, clock)
+    late = f"{LAB}/Qwen9-8B-Instruct-FP8"
+    hub.add(repo(late.split("/")[1], clock() - timedelta(minutes=10)))  # before the last poll
+
+    report = core.tracker.poll_cycle()
+
+    assert late in {m for event in report.events for m in event.new_members}
+    assert lab_listings(hub) == ["500"]
