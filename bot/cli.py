@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TextIO
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import ConfigError, Settings, is_postgres_url, load_settings
 from bot.radar.ports import SourceError, StoreError
 
 if TYPE_CHECKING:  # imported lazily at run time: `--help` and `demo` need none of it
@@ -202,7 +202,7 @@ def _run_core_command(
 
 def _db(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
     """`db upgrade` (schema steps of DATABASE_URL) and `db migrate` (TinyDB -> PostgreSQL)."""
-    from bot.store.postgres import PG_SCHEMA_VERSION, is_postgres_url, open_postgres, redact
+    from bot.store.postgres import PG_SCHEMA_VERSION, open_postgres, redact
 
     if args.db_command == "upgrade":
         url = settings.postgres_url

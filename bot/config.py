@@ -13,6 +13,12 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+def is_postgres_url(url: str | None) -> bool:
+    """True for a `postgresql://` (or `postgres://`) URL: the one rule for DATABASE_URL and
+    `radar db migrate --to`."""
+    return bool(url) and url.split(":", 1)[0] in {"postgresql", "postgres"}
+
+
 class ConfigError(Exception):
     """Raised with one human-readable line naming the offending variable."""
 
@@ -93,8 +99,7 @@ class Settings(BaseSettings):
     def _postgres_url(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None or not value.get_secret_value().strip():
             return None
-        scheme = value.get_secret_value().split(":", 1)[0]
-        if scheme not in {"postgresql", "postgres"}:
+        if not is_postgres_url(value.get_secret_value()):
             raise ValueError("must be a postgresql://user:password@host/database URL")
         return value
 

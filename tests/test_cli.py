@@ -528,7 +528,12 @@ def test_demo_runs_offline_with_an_empty_environment(
 
 @pytest.mark.parametrize(
     ("variable", "value"),
-    [("POLL_INTERVAL_SECONDS", "0"), ("RADAR_TIMEZONE", "Mars/Base"), ("PORT", "abc")],
+    [
+        ("POLL_INTERVAL_SECONDS", "0"),
+        ("RADAR_TIMEZONE", "Mars/Base"),
+        ("PORT", "abc"),
+        ("DATABASE_URL", "mysql://radar:hunter2@db/radar"),
+    ],
 )
 def test_invalid_configuration_is_one_line_naming_the_variable(
     variable: str, value: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -540,6 +545,7 @@ def test_invalid_configuration_is_one_line_naming_the_variable(
         assert ran.out == ""
         assert ran.err.startswith(f"radar: invalid {variable}: ")
         assert ran.err.count("\n") == 1
+        assert "hunter2" not in ran.err
     assert not (tmp_path / "radar.json").exists()
 
 

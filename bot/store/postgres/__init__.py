@@ -22,18 +22,12 @@ from bot.store.postgres.pool import redact
 from bot.store.postgres.schema import PG_MIGRATIONS, PG_SCHEMA_VERSION, ensure_schema
 from bot.store.postgres.store import PostgresStore, open_postgres
 
-
-def is_postgres_url(url: str | None) -> bool:
-    return bool(url) and url.split(":", 1)[0] in {"postgresql", "postgres"}
-
-
 __all__ = [
     "PG_MIGRATIONS",
     "PG_SCHEMA_VERSION",
     "PostgresCollection",
     "PostgresStore",
     "ensure_schema",
-    "is_postgres_url",
     "open_postgres",
     "redact",
 ]
