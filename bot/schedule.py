@@ -99,7 +99,7 @@ def build_scheduler(
     )
     now = datetime.now(UTC)
     pace = _PollPace(core)
-    shared = getattr(leadership, "shared", False)
+    shared = leadership.shared
 
     def poll() -> None:
         if shared:  # a `/radar track` may have been answered by another replica

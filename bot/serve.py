@@ -115,9 +115,7 @@ def serve(settings: Settings) -> int:
     def took_over() -> None:
         """What this process remembers of jobs' data may be stale: another replica led."""
         core.outbox.forget()
-        forget_caches = getattr(core.store, "forget_caches", None)
-        if forget_caches is not None:
-            forget_caches()
+        core.store.forget_caches()
         core.registry.reload(core.store)
         if scheduler is not None:
             scheduler.modify_job("poll", next_run_time=datetime.now(UTC))
@@ -137,7 +135,7 @@ def serve(settings: Settings) -> int:
     hub_webhook = build_receiver(
         core,
         radar.deliverer.drain,
-        leader=leadership.is_leader if getattr(leadership, "shared", False) else None,
+        leader=leadership.is_leader if leadership.shared else None,
     )
     scheduler = build_scheduler(core, radar, leadership, hub_webhook)
     socket_handler = None

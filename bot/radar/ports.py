@@ -108,6 +108,9 @@ class Store(Protocol):
 
     def commit(self) -> None: ...
     def close(self) -> None: ...
+    # Drop what this process cached of committed data: another replica may have written
+    # it while this one did not lead. A no-op for a backend only this process writes.
+    def forget_caches(self) -> None: ...
 
 
 COLLECTIONS: dict[str, type[Record]] = {

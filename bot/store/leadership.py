@@ -27,6 +27,10 @@ LOCK_NAME = "open-model-radar-leader"
 
 
 class Leadership(Protocol):
+    # True when several replicas share the database, so another one may have led (and
+    # written) before this one: jobs then reload what they keep in memory.
+    shared: bool
+
     def is_leader(self) -> bool: ...
     def check(self) -> bool: ...
     def close(self) -> None: ...

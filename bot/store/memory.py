@@ -126,3 +126,6 @@ class MemoryStore:
 
     def close(self) -> None:
         self.commit()
+
+    def forget_caches(self) -> None:
+        """Nothing to forget: this process alone writes what it holds."""
