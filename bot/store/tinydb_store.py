@@ -4,7 +4,8 @@ Reads never touch the disk: on open the file is read once, migrated to the curre
 if it is older, validated into the domain records and loaded into `MemoryStore`'s dicts.
 `commit()` copies only the records changed since the last commit into the TinyDB tables
 (one batched table update per collection, instead of TinyDB's whole-table rewrite per
-document) and then writes the file exactly once, atomically (see `atomic.py`).
+document) and then writes the file exactly once, atomically (see `tinydb_tables.py` and
+`atomic.py`).
 
 A document that no longer validates is moved to the `_quarantine` table with the reason,
 so one bad record neither stops the bot nor disappears without a trace.
@@ -23,9 +24,6 @@ from types import TracebackType
 from typing import Any
 
 from pydantic import ValidationError
-from tinydb import TinyDB
-from tinydb.middlewares import Middleware
-from tinydb.table import Table
 
 from bot.radar.models import Record
 from bot.radar.ports import COLLECTIONS, StoreError
@@ -39,67 +37,9 @@ from bot.store.migrations import (
     schema_version_of,
     set_schema_version,
 )
+from bot.store.tinydb_tables import BatchTable, CommitBuffer, Document, RadarTinyDB
 
 log = logging.getLogger(__name__)
-
-Document = dict[str, Any]
-
-
-class _CommitBuffer(Middleware):
-    """Keeps the whole document in memory; only `flush()` (called by commit) writes it.
-
-    TinyDB calls `write()` after every table operation; here that only replaces the
-    in-memory document, so a commit that updates eight tables still costs one file write.
-    """
-
-    def __init__(self, storage_cls: type[AtomicJSONStorage]) -> None:
-        super().__init__(storage_cls)
-        self.document: Document | None = None
-        self.pending = False
-
-    def read(self) -> Document | None:
-        if self.document is None:
-            self.document = self.storage.read()
-        return self.document
-
-    def write(self, data: Document) -> None:
-        self.document = data
-        self.pending = True
-
-    def replace(self, document: Document, *, pending: bool) -> None:
-        self.document = document
-        self.pending = self.pending or pending
-
-    def flush(self) -> None:
-        if self.pending and self.document is not None:
-            self.storage.write(self.document)
-            self.pending = False
-
-    def close(self) -> None:
-        """Never writes: what reaches the disk is decided by `commit()` alone."""
-        self.storage.close()
-
-
-class _BatchTable(Table):
-    """A TinyDB table that takes a whole commit's worth of changes in one update."""
-
-    def raw_documents(self) -> Mapping[str, Any]:
-        return self._read_table()
-
-    def new_doc_id(self) -> int:
-        return self._get_next_id()
-
-    def apply(self, upserts: Mapping[int, Document], removals: list[int]) -> None:
-        def change(table: dict[int, Any]) -> None:
-            for doc_id in removals:
-                table.pop(doc_id, None)
-            table.update(upserts)
-
-        self._update_table(change)
-
-
-class _RadarTinyDB(TinyDB):
-    table_class = _BatchTable
 
 
 def _share_full_fields_set(item: Record, every_field: set[str]) -> None:
@@ -147,8 +87,8 @@ class TinyDBStore(MemoryStore):
     ) -> None:
         super().__init__()
         self.path = Path(path)
-        self._buffer = _CommitBuffer(storage_class)
-        self._db = _RadarTinyDB(self.path, storage=self._buffer)
+        self._buffer = CommitBuffer(storage_class)
+        self._db = RadarTinyDB(self.path, storage=self._buffer)
         self.file_storage: AtomicJSONStorage = self._buffer.storage
         self._doc_ids: dict[str, dict[str, int]] = {name: {} for name in COLLECTIONS}
         self._migrated_from: int | None = None
@@ -171,7 +111,7 @@ class TinyDBStore(MemoryStore):
     def quarantine(self) -> list[Document]:
         """Documents that failed validation: `{collection, doc_id, error, document, at}`."""
         with self.lock:
-            table: _BatchTable = self._db.table(QUARANTINE_TABLE)  # type: ignore[assignment]
+            table: BatchTable = self._db.table(QUARANTINE_TABLE)  # type: ignore[assignment]
             rows = table.raw_documents().values()
             return [dict(row) for row in rows if isinstance(row, Mapping)]
 
@@ -317,7 +257,7 @@ class TinyDBStore(MemoryStore):
         self._buffer.replace(document, pending=pending)
 
     def _move_to_quarantine(self, name: str, rejected: list[tuple[str, Any, str]]) -> None:
-        quarantine: _BatchTable = self._db.table(QUARANTINE_TABLE)  # type: ignore[assignment]
+        quarantine: BatchTable = self._db.table(QUARANTINE_TABLE)  # type: ignore[assignment]
         moved_at = datetime.now(UTC).isoformat()
         entries = {
             quarantine.new_doc_id(): {
@@ -346,7 +286,7 @@ class TinyDBStore(MemoryStore):
 
     def _stage(self, name: str, collection: MemoryCollection) -> None:
         """Copy the dirty records of one collection into its TinyDB table, in one update."""
-        table: _BatchTable = self._db.table(name)  # type: ignore[assignment]
+        table: BatchTable = self._db.table(name)  # type: ignore[assignment]
         doc_ids = self._doc_ids[name]
         upserts: dict[int, Document] = {}
         removals: list[int] = []
