@@ -8,25 +8,16 @@ import pytest
 
 from bot.radar.facts import (
     RepoFacts,
-    Size,
     base_model_relations,
     facts_of,
-    human_count,
-    human_params,
-    is_packed,
     license_class,
-    name_size,
     openness,
-    params_of,
-    parse_params,
     record_from_repo,
-    record_size_words,
-    size_of,
-    size_words,
-    unpacked_sibling_total,
 )
 from bot.radar.labs import LabRegistry
 from bot.radar.models import HubRepo, LicenseClass, Openness
+from bot.radar.sizes import Size, is_packed, name_size, size_of, unpacked_sibling_total
+from bot.radar.vocabulary import params_text, record_size_text, size_text
 
 B = 10**9
 M = 10**6
@@ -77,30 +68,9 @@ def repo(repo_id: str, **fields) -> HubRepo:
         ("MiniMax-M2", None, None),
     ],
 )
-def test_parse_params(name, total, active):
-    assert parse_params(name) == (total, active)
-
-
-@pytest.mark.parametrize(
-    ("n", "text"),
-    [
-        (235 * B, "235B"), (1_500 * M, "1.5B"), (270 * M, "270M"), (27_781_427_952, "27.8B"),
-        (8 * B, "8B"), (10**12, "1T"), (999_960_000, "1B"), (0, "unknown"), (None, "unknown"),
-    ],
-)  # fmt: skip
-def test_human_params(n, text):
-    assert human_params(n) == text
-
-
-@pytest.mark.parametrize(
-    ("n", "text"),
-    [
-        (0, "0"), (7, "7"), (999, "999"), (1234, "1.2k"), (12_345, "12k"),
-        (999_999, "1M"), (3_400_000, "3.4M"), (60_478_923, "60M"), (1_200_000_000, "1.2B"),
-    ],
-)  # fmt: skip
-def test_human_count(n, text):
-    assert human_count(n) == text
+def test_name_size(name, total, active):
+    size = name_size(name)
+    assert (size.total, size.active) == (total, active)
 
 
 @pytest.mark.parametrize(
@@ -195,7 +165,7 @@ def test_base_model_relations_merge_all_sources_and_ignore_self():
 def test_experts_by_size_are_kept_apart_not_multiplied(name, experts, each):
     size = name_size(name)
     assert (size.total, size.experts, size.expert_params) == (None, experts, each)
-    assert size.words() == f"{experts}×{human_params(each)}"
+    assert size.words() == f"{experts}×{params_text(each)}"
 
 
 @pytest.mark.parametrize(
@@ -213,7 +183,7 @@ def test_experts_by_size_are_kept_apart_not_multiplied(name, experts, each):
 )
 def test_one_wording_for_every_size(size, words):
     assert size.words() == words
-    assert size_words(size.total, size.active) == Size(size.total, size.active).words()
+    assert size_text(size.total, size.active) == Size(size.total, size.active).words()
 
 
 def test_a_known_total_wins_and_a_product_is_never_invented():
@@ -221,10 +191,10 @@ def test_a_known_total_wins_and_a_product_is_never_invented():
     assert size_of(mixtral) == Size(46_702_792_704, None, 8, 7 * B)
     gguf_only = record_from_repo(repo("mistralai/Mixtral-8x22B-v0.1"), lab=None, first_seen=T0)
     assert gguf_only.params_total is None
-    assert record_size_words(gguf_only) == "8×22B"
+    assert record_size_text(gguf_only) == "8×22B"
     # A token count in the name never overrides the exact count (it used to read 5T).
     ling = repo("inclusionAI/Ling-mini-base-2.0-5T", safetensors_total=16_255_643_904)
-    assert params_of(ling) == (16_255_643_904, None)
+    assert size_of(ling)[:2] == (16_255_643_904, None)
 
 
 def test_packed_builds_take_the_unpacked_siblings_count_then_the_name():
@@ -254,13 +224,14 @@ def test_packed_builds_take_the_unpacked_siblings_count_then_the_name():
 
 
 def test_params_prefer_safetensors_except_for_packed_low_bit_weights():
-    assert params_of(repo("Qwen/Qwen3-30B-A3B", safetensors_total=30_532_122_624)) == (
+    assert size_of(repo("Qwen/Qwen3-30B-A3B", safetensors_total=30_532_122_624))[:2] == (
         30_532_122_624,
         3 * B,
     )
-    assert params_of(repo("Qwen/Qwen3-32B-AWQ", safetensors_total=5_700_000_000)) == (32 * B, None)
-    assert params_of(repo("acme/Big-70B-NVFP4", safetensors_total=38 * B)) == (70 * B, None)
-    assert params_of(repo("deepseek-ai/DeepSeek-V3.2", safetensors_total=685 * B)) == (
+    awq = repo("Qwen/Qwen3-32B-AWQ", safetensors_total=5_700_000_000)
+    assert size_of(awq)[:2] == (32 * B, None)
+    assert size_of(repo("acme/Big-70B-NVFP4", safetensors_total=38 * B))[:2] == (70 * B, None)
+    assert size_of(repo("deepseek-ai/DeepSeek-V3.2", safetensors_total=685 * B))[:2] == (
         685 * B,
         None,
     )

@@ -30,9 +30,11 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.radar.facts import RepoFacts, Size, facts_of, human_count, human_params
+from bot.radar.facts import RepoFacts, facts_of
 from bot.radar.labs import LabRegistry
 from bot.radar.models import HubRepo, Lab
+from bot.radar.sizes import Size
+from bot.radar.vocabulary import count_text, params_text
 
 
 @dataclass
@@ -118,11 +120,11 @@ def _notable(reasons: list[str]) -> Verdict:
 
 
 def _size_reason(size: Size) -> str | None:
-    """The size as `size_words` says it; a lone dense total reads "32B params"."""
+    """The size as `Size.words` says it; a lone dense total reads "32B params"."""
     if not (size.total or size.active or size.experts):
         return None
     words = size.words()
-    return f"{words} params" if words == human_params(size.total) else words
+    return f"{words} params" if words == params_text(size.total) else words
 
 
 def _age_text(age: timedelta) -> str:
@@ -280,13 +282,13 @@ class NotabilityPolicy:
         likes = repo.likes or 0
         trending = repo.trending_score or 0.0
         if biggest >= config.large_params:
-            reasons.append(f"large model (≥ {human_params(config.large_params)} params)")
+            reasons.append(f"large model (≥ {params_text(config.large_params)} params)")
         elif likes >= config.breakout_min_likes or trending >= config.breakout_min_trending:
-            reasons.append(f"traction: {human_count(likes)} likes")
+            reasons.append(f"traction: {count_text(likes)} likes")
         elif not flagship:
             return _rejected(
                 f"minor lab {lab.name} (tier 3): not a flagship family, under "
-                f"{human_params(config.large_params)} params and not trending",
+                f"{params_text(config.large_params)} params and not trending",
                 candidate=not detailed,
             )
         return _notable(reasons)
@@ -325,11 +327,11 @@ class NotabilityPolicy:
         if likes < config.breakout_min_likes and trending < config.breakout_min_trending:
             return _rejected(
                 f"untracked namespace {repo.author} and not trending "
-                f"({human_count(likes)} likes, trending score {trending:.0f}; a breakout needs "
-                f"{human_count(config.breakout_min_likes)} likes or a score of "
+                f"({count_text(likes)} likes, trending score {trending:.0f}; a breakout needs "
+                f"{count_text(config.breakout_min_likes)} likes or a score of "
                 f"{config.breakout_min_trending:.0f})"
             )
-        traction = f"trending: {human_count(likes)} likes"
+        traction = f"trending: {count_text(likes)} likes"
         if age is not None:
             traction += f" in {_age_text(age)}"
         if trending:

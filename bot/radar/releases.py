@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
-from bot.radar.facts import PRECISION_TOKENS, is_size_token, name_tokens
 from bot.radar.models import Lab, ModelRecord, Release, as_utc
+from bot.radar.sizes import PRECISION_TOKENS, is_size_token, name_tokens
 
 RELEASE_WINDOW = timedelta(hours=72)
 _SEPARATED = re.compile(r"([-_\s]*)([^-_\s]+)")

@@ -16,13 +16,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.radar.facts import base_model_relations, facts_of, is_packed, record_from_repo
+from bot.radar.facts import base_model_relations, facts_of, record_from_repo
 from bot.radar.filters import matches
 from bot.radar.labs import LabRegistry
 from bot.radar.models import Filters, HubRepo, Lab, ModelRecord, Release, utcnow
 from bot.radar.policy import NotabilityPolicy
 from bot.radar.ports import HubSource, SourceError, SourceNotFound, Store
 from bot.radar.search import ModelIndex, normalise
+from bot.radar.sizes import is_packed
 
 REPO_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*/[\w.\-]+$")
 MAX_LATEST = 25

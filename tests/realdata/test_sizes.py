@@ -12,9 +12,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.radar.facts import human_params, is_packed, name_size, record_from_repo
+from bot.radar.facts import record_from_repo
 from bot.radar.labs import LabRegistry
 from bot.radar.models import HubRepo
+from bot.radar.sizes import is_packed, name_size
+from bot.radar.vocabulary import params_text
 from bot.slack import render
 from tests.realdata.atom_csv import billions, rows
 from tests.slack_fixtures import field_value
@@ -50,7 +52,7 @@ def test_every_stated_size_is_the_curated_size_within_rounding():
             checked[kind] += 1
             off = _off(stated, curated)
             entry = (
-                round(off, 3), row["model_id"], kind, human_params(stated), human_params(curated)
+                round(off, 3), row["model_id"], kind, params_text(stated), params_text(curated)
             )
             if off <= CLOSE:
                 close[kind] += 1
@@ -82,7 +84,7 @@ def test_training_token_counts_are_never_sizes():
         size = name_size(row["model_id"])
         curated = billions(row["total_params_b"]) or 0
         if (size.total or 0) >= 10**12 and curated < 0.9 * 10**12:
-            read_as_size.append((row["model_id"], human_params(size.total), human_params(curated)))
+            read_as_size.append((row["model_id"], params_text(size.total), params_text(curated)))
     assert len(trillion_names) >= 10, trillion_names
     assert not read_as_size, f"{len(read_as_size)} of {len(trillion_names)}: {read_as_size}"
 
@@ -93,7 +95,7 @@ def test_experts_by_size_names_are_worded_never_multiplied():
     products = []
     for row, size in experts:
         assert size.total is None, row["model_id"]
-        assert size.words() == f"{size.experts}×{human_params(size.expert_params)}"
+        assert size.words() == f"{size.experts}×{params_text(size.expert_params)}"
         curated = billions(row["total_params_b"])
         if curated:
             products.append(_off(size.experts * (size.expert_params or 0), curated))
@@ -124,9 +126,9 @@ def test_where_an_exact_count_is_known_the_card_shows_it():
         )
         shown = field_value(card, "Parameters")
         stated_active = name_size(repo_id).active
-        expected = human_params(total)
+        expected = params_text(total)
         if stated_active and stated_active < total:
-            expected += f" total / {human_params(stated_active)} active"
+            expected += f" total / {params_text(stated_active)} active"
         cards += 1
         if shown != expected:
             shown_wrong.append((repo_id, shown, expected, active))
