@@ -40,7 +40,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bot.radar.channels import subscription_id  # noqa: E402
-from bot.radar.labs import LabRegistry, region_for_country  # noqa: E402
+from bot.radar.countries import region_for_country  # noqa: E402
+from bot.radar.labs import LabRegistry  # noqa: E402
 from bot.radar.models import (  # noqa: E402
     Delivery,
     DigestSchedule,

@@ -363,7 +363,7 @@ def _adoption(core: Core, as_json: bool, out: TextIO) -> int:
 
 def _country_filter(words: Sequence[str]) -> tuple[str | None, str | None]:
     """(ISO code or None for all labs, error message or None)."""
-    from bot.radar.labs import parse_country
+    from bot.radar.countries import parse_country
 
     text = " ".join(words).strip()
     if not text:

@@ -7,14 +7,8 @@ from importlib import resources
 
 import pytest
 
-from bot.radar.labs import (
-    LabRegistry,
-    country_name,
-    flag,
-    left_out,
-    parse_country,
-    region_for_country,
-)
+from bot.radar.countries import country_name, flag, parse_country, region_for_country
+from bot.radar.labs import LabRegistry, left_out
 from bot.radar.models import Region
 from bot.store.memory import MemoryStore
 

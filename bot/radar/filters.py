@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from bot.radar.labs import LabRegistry, parse_country
+from bot.radar.countries import parse_country
+from bot.radar.labs import LabRegistry
 from bot.radar.models import Filters, ModelRecord, Region, Release
 from bot.radar.vocabulary import REGION_NAMES, country_label, params_text
 

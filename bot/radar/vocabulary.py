@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TypeVar
 
-from bot.radar.labs import country_name, flag
+from bot.radar.countries import country_name, flag
 from bot.radar.models import ModelRecord, Region
 
 __all__ = [
