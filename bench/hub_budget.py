@@ -31,7 +31,7 @@ from bench.common import (
 )
 from bot.config import Settings
 from bot.hub.client import HubClient
-from bot.radar.adoption import epoch_day
+from bot.radar.adoption_series import epoch_day
 from bot.radar.models import ModelRecord, Release
 from bot.runtime import build_core
 from bot.store.memory import MemoryStore

@@ -10,16 +10,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.radar.adoption import (
-    AdoptionBook,
+from bot.radar.adoption import AdoptionBook, due_milestone, race, size_class
+from bot.radar.adoption_series import (
     add_point,
-    due_milestone,
     epoch_day,
-    race,
     read,
     release_series_id,
     since_first_seen,
-    size_class,
     thin,
 )
 from bot.radar.models import AdoptionSeries, Region, Release

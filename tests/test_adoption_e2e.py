@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from bot.radar.adoption import read
+from bot.radar.adoption_series import read
 from bot.schedule import poll_and_deliver
 from tests.conftest import track_only
 from tests.doubles import hub_fixtures as fx

@@ -16,7 +16,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.radar.adoption import due_milestone, epoch_day, release_series_id
+from bot.radar.adoption import due_milestone
+from bot.radar.adoption_series import epoch_day, release_series_id
 from bot.radar.filters import matches
 from bot.radar.models import Delivery, Release, delivery_key
 

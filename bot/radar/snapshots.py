@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bot.radar.adoption import (
-    FOLLOW_UP_WINDOW_END,
+from bot.radar.adoption import FOLLOW_UP_WINDOW_END
+from bot.radar.adoption_series import (
     MONTH_BLOCK,
     WEEK_BLOCK,
     WEEKLY_DAYS,
