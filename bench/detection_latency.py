@@ -44,7 +44,7 @@ from bench.common import Target, latency_summary, parse_options, report, run_mai
 from bot.config import Settings
 from bot.radar.models import utcnow
 from bot.schedule import build_scheduler
-from bot.webhooks.receiver import CHECK_INTERVAL_SECONDS
+from bot.webhooks.health import CHECK_INTERVAL_SECONDS
 from tests.doubles.hub_fixtures import B, background, model_json
 from tests.doubles.hub_server import HubStandIn
 from tests.doubles.slack_server import SlackStandIn

@@ -25,7 +25,7 @@ from bot.radar.service import RadarService
 from bot.radar.snapshots import Snapshots
 from bot.radar.tracker import Tracker
 from bot.store import open_database
-from bot.webhooks.receiver import PushHealth
+from bot.webhooks.health import PushHealth
 
 
 @dataclass

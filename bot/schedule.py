@@ -18,7 +18,8 @@ from bot.runtime import Core
 from bot.slack.context import SlackRadar
 from bot.store import StoreError
 from bot.store.leadership import CHECK_SECONDS, Leadership, SoleLeader
-from bot.webhooks.receiver import CHECK_INTERVAL_SECONDS, HANDOFF_SECONDS, HubWebhookReceiver
+from bot.webhooks.health import CHECK_INTERVAL_SECONDS
+from bot.webhooks.receiver import HANDOFF_SECONDS, HubWebhookReceiver
 from bot.webhooks.sync import admin_for, receiver_url, status, webhooks_managed
 
 log = logging.getLogger(__name__)
