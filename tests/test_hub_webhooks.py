@@ -153,6 +153,36 @@ def test_deliveries_without_the_right_secret_are_refused_and_malformed_ones_get_
     assert post(url, body, {"X-Webhook-Secret": SECRET}) == (200, {"status": "accepted"})
 
 
+def test_a_replayed_delivery_is_acknowledged_and_dropped_until_its_window_has_passed(
+    bot: RadarHarness, hub: HubStandIn, slack: SlackStandIn
+) -> None:
+    """The Hub's Activity tab replays a payload by hand: the copy gets a 200 "duplicate"
+    and costs nothing; the same payload once `dedupe_seconds` have passed is news again."""
+    url = f"{bot.url}/hub/webhook"
+    hub.webhooks.drop_next(1)  # the stand-in's own delivery is lost; we send it by hand
+    hub.add(launch(bot, "Qwen/Qwen9-14B"))
+    body = payload("Qwen/Qwen9-14B")
+    assert post(url, body, {"X-Webhook-Secret": SECRET}) == (200, {"status": "accepted"})
+    assert post(url, body, {"X-Webhook-Secret": SECRET}) == (200, {"status": "duplicate"})
+    settle(hub, bot)
+    assert wait_until(lambda: len(alerts(slack)) == 1)
+    assert detail_calls(hub, "Qwen/Qwen9-14B") == 1
+
+    from bot.webhooks.receiver import HubWebhookReceiver
+
+    now = [1_000.0]
+    assert bot.core.push is not None
+    receiver = HubWebhookReceiver(
+        SECRET, bot.core.tracker, health=bot.core.push, dedupe_seconds=600, monotonic=lambda: now[0]
+    )
+    answers = [receiver.accept(body)[1]["status"]]
+    now[0] += 599
+    answers.append(receiver.accept(body)[1]["status"])
+    now[0] += 2
+    answers.append(receiver.accept(body)[1]["status"])
+    assert answers == ["accepted", "duplicate", "accepted"]
+
+
 def test_without_a_secret_there_is_no_webhook_endpoint(
     hub: HubStandIn, slack: SlackStandIn, tmp_path: Path
 ) -> None:

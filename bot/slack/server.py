@@ -21,9 +21,7 @@ a body held open, or a flood of unsigned junk, holds no answer back.
 from __future__ import annotations
 
 import contextlib
-import heapq
 import logging
-import threading
 import time
 from collections.abc import Callable
 from contextlib import asynccontextmanager, nullcontext
@@ -40,6 +38,7 @@ from starlette.routing import Route
 
 from bot.radar.poll_status import read_poll_status
 from bot.radar.ports import Store
+from bot.replay_guard import ReplayGuard
 from bot.request_body import MAX_BODY, BodyBudget, BodyRefused, declared_length, read_capped
 from bot.slack import inbound
 from bot.slack.context import AckFirst
@@ -60,54 +59,6 @@ APOLOGY = (
     "Sorry, something went wrong on my side with that request. "
     "Try again in a minute; the problem has been logged."
 )
-
-
-class ReplayGuard:
-    """Each signature is accepted once, until its timestamp's window has passed.
-
-    Slack accepts a request until its timestamp + 5 minutes, so a signature is remembered
-    until then (not for 5 minutes after it arrived: a request stamped 4 minutes ahead
-    would otherwise be accepted again). `claim` checks and records in one step, so of ten
-    identical requests arriving together exactly one is let through.
-    """
-
-    def __init__(
-        self,
-        window: float = REPLAY_WINDOW,
-        clock: Callable[[], float] = time.time,
-        max_entries: int = MAX_REMEMBERED,
-    ) -> None:
-        self.window = window
-        self.clock = clock
-        self.max_entries = max_entries
-        self._expiry: dict[str, float] = {}
-        self._queue: list[tuple[float, str]] = []  # (expiry, signature), soonest first
-        self._lock = threading.Lock()
-
-    def claim(self, signature: str, timestamp: float) -> bool:
-        """True the first time `signature` is presented within its window, else False."""
-        with self._lock:
-            self._expire(self.clock())
-            if signature in self._expiry:
-                return False
-            if len(self._expiry) >= self.max_entries:
-                # Full of live signatures (a flood of genuinely signed requests): forget
-                # the one closest to the end of its window, the least useful to replay.
-                _, oldest = heapq.heappop(self._queue)
-                self._expiry.pop(oldest, None)
-            expires = float(timestamp) + self.window
-            self._expiry[signature] = expires
-            heapq.heappush(self._queue, (expires, signature))
-            return True
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._expiry)
-
-    def _expire(self, now: float) -> None:
-        while self._queue and self._queue[0][0] < now:
-            _, signature = heapq.heappop(self._queue)
-            self._expiry.pop(signature, None)
 
 
 def health(
@@ -156,7 +107,7 @@ def build_asgi(
 ) -> Starlette:
     """The ASGI app. Without `signing_secret` (Socket Mode) every Slack POST gets 401."""
     started_at = clock()
-    guard = guard if guard is not None else ReplayGuard()
+    guard = guard if guard is not None else ReplayGuard(REPLAY_WINDOW, max_entries=MAX_REMEMBERED)
     budget = BodyBudget()
     secret = signing_secret.encode("utf-8") if signing_secret else None
     # Requests in flight hold answers back (`gate`); Socket Mode and bare apps have none.

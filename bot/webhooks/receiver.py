@@ -24,7 +24,6 @@ import json
 import logging
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -33,6 +32,7 @@ from starlette.responses import JSONResponse, Response
 
 from bot.radar.models import StateEntry
 from bot.radar.tracker import CheckReport, Tracker
+from bot.replay_guard import ReplayGuard
 from bot.request_body import BodyRefused, read_capped
 from bot.webhooks.health import PushHealth
 from bot.webhooks.payload import HubEvent, PayloadError, parse_event
@@ -48,6 +48,7 @@ SECRET_HEADER = "x-webhook-secret"
 RECHECK_DELAYS = (30.0, 60.0, 120.0, 300.0, 600.0, 1200.0)  # about 40 minutes in all
 HANDOFF_PREFIX = "webhook-hint:"  # state entries a follower leaves for the leader
 HANDOFF_SECONDS = 1  # how often the leader looks for them
+MAX_REMEMBERED = 50_000  # payload fingerprints kept for deduplication at most
 
 
 class HubWebhookReceiver:
@@ -91,7 +92,7 @@ class HubWebhookReceiver:
         self._last_hint_at = 0.0
         self._moves: list[tuple[str, str]] = []
         self._rechecks: dict[str, tuple[float, int, str]] = {}  # lower id -> (due, tries, id)
-        self._seen: OrderedDict[str, float] = OrderedDict()
+        self._seen = ReplayGuard(dedupe_seconds, clock=monotonic, max_entries=MAX_REMEMBERED)
         self._stopping = False
         self._busy = False
         self._thread: threading.Thread | None = None
@@ -128,24 +129,12 @@ class HubWebhookReceiver:
         fingerprint = hashlib.sha256(
             json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
         ).hexdigest()
-        if self._seen_before(fingerprint):
+        if not self._seen.claim(fingerprint, self._monotonic()):
             return 200, {"status": "duplicate"}
         if event is None:
             return 200, {"status": "ignored"}
         self._queue(event)
         return 200, {"status": "accepted"}
-
-    def _seen_before(self, fingerprint: str) -> bool:
-        now = self._monotonic()
-        with self._cond:
-            while self._seen and next(iter(self._seen.values())) < now - self.dedupe_seconds:
-                self._seen.popitem(last=False)
-            if fingerprint in self._seen:
-                return True
-            self._seen[fingerprint] = now
-            while len(self._seen) > 50_000:
-                self._seen.popitem(last=False)
-            return False
 
     def _queue(self, event: HubEvent) -> None:
         now = self._monotonic()

@@ -27,8 +27,9 @@ from urllib.parse import quote, urlencode
 
 import pytest
 
+from bot.replay_guard import ReplayGuard
 from bot.request_body import MAX_BODY
-from bot.slack.server import APOLOGY, ReplayGuard
+from bot.slack.server import APOLOGY, REPLAY_WINDOW
 from bot.store import open_store
 from tests.doubles.hub_fixtures import background
 from tests.doubles.hub_server import HubStandIn
@@ -495,7 +496,7 @@ def test_ten_digest_now_at_once_post_one_digest_and_the_limit_survives_a_restart
 
 def test_the_replay_guard_remembers_until_the_timestamps_window_ends() -> None:
     now = [1_000_000.0]
-    guard = ReplayGuard(clock=lambda: now[0])
+    guard = ReplayGuard(REPLAY_WINDOW, clock=lambda: now[0])
     ahead = now[0] + 270  # stamped 4.5 minutes ahead: Slack accepts it until +570 s
 
     assert guard.claim("v0=ahead", ahead)
@@ -506,7 +507,7 @@ def test_the_replay_guard_remembers_until_the_timestamps_window_ends() -> None:
 
 
 def test_the_replay_guard_stays_bounded_under_a_flood() -> None:
-    guard = ReplayGuard(max_entries=1_000)
+    guard = ReplayGuard(REPLAY_WINDOW, max_entries=1_000)
     now = time.time()
     for index in range(20_000):
         assert guard.claim(f"v0={index:064x}", now)
