@@ -25,12 +25,11 @@ MAX_ERRORS_SHOWN = 5
 
 
 def poll_command(core: Core, as_json: bool, out: TextIO, err: TextIO) -> int:
+    from bot.runtime import poll_once
     from bot.textview import event_json, event_text, filtered_counts, filtered_text, plural
 
     known = set(core.store.models.keys())
-    report = core.tracker.poll_cycle()
-    if core.snapshots is not None:  # as serve's scheduler does: cron installs get adoption
-        core.snapshots.after_poll()
+    report = poll_once(core)  # as serve's scheduler does: cron installs get counts, adoption
     for event in report.events:
         if as_json:
             print(json.dumps(event_json(event)), file=out)

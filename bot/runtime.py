@@ -23,7 +23,7 @@ from bot.radar.policy import NotabilityPolicy
 from bot.radar.ports import HubSource, Store
 from bot.radar.service import RadarService
 from bot.radar.snapshots import Snapshots
-from bot.radar.tracker import Tracker
+from bot.radar.tracker import CycleReport, Tracker
 from bot.store import open_database
 from bot.webhooks.health import PushHealth
 
@@ -55,6 +55,22 @@ class Core:
         if close_hub is not None:
             close_hub()
         self.store.close()
+
+
+def poll_once(core: Core, deliver: Callable[[], object] | None = None) -> CycleReport:
+    """One poll step, the same for `serve`'s scheduler, `serve` without Slack and `radar
+    poll`: a poll cycle, the periodic count refresh when due, `deliver` (the Slack app
+    sends what the cycle queued), then the day's adoption snapshot when due (after the
+    alerts: it may take a few seconds of Hub requests; the follow-ups it queues go out
+    with the next delivery)."""
+    report = core.tracker.poll_cycle()
+    if core.tracker.refresh_due(timedelta(seconds=core.settings.refresh_interval_seconds)):
+        core.tracker.refresh_counts()
+    if deliver is not None:
+        deliver()
+    if core.snapshots is not None:
+        core.snapshots.after_poll()
+    return report
 
 
 def build_hub(settings: Settings, stopping: threading.Event | None = None) -> HubClient:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.hub.webhooks import WebhookAdminError
-from bot.runtime import Core
+from bot.runtime import Core, poll_once
 from bot.slack.context import SlackRadar
 from bot.store import StoreError
 from bot.store.leadership import CHECK_SECONDS, Leadership, SoleLeader
@@ -61,21 +61,12 @@ class _PollPace:
 
 
 def poll_and_deliver(core: Core, radar: SlackRadar, pace: _PollPace | None = None) -> None:
-    """One poll cycle, a periodic count refresh when due, delivery of what is queued, then
-    the day's adoption snapshot when due."""
+    """`runtime.poll_once` delivering to Slack, when the pace says a poll is due."""
     if pace is not None:
         if not pace.due():
             return
         pace.polled()
-    core.tracker.poll_cycle()
-    refresh = timedelta(seconds=core.settings.refresh_interval_seconds)
-    if core.tracker.refresh_due(refresh):
-        core.tracker.refresh_counts()
-    radar.deliverer.drain()
-    if core.snapshots is not None:
-        # adoption: the day's snapshot when due, after the alerts (it may take a few
-        # seconds of Hub requests); the follow-ups it queues go out with the deliver job
-        core.snapshots.after_poll()
+    poll_once(core, deliver=radar.deliverer.drain)
 
 
 def _led(leadership: Leadership, job: Callable[[], object]) -> Callable[[], object]:

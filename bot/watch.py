@@ -13,11 +13,10 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 from typing import TextIO
 
 from bot.config import Settings
-from bot.runtime import Core, build_core
+from bot.runtime import Core, build_core, poll_once
 from bot.store import check_writable
 
 log = logging.getLogger(__name__)
@@ -54,14 +53,12 @@ def watch(settings: Settings, out: TextIO, err: TextIO) -> int:
 
 
 def poll_and_print(core: Core, out: TextIO) -> None:
-    """One poll cycle; each new or grown release printed as its alert would read."""
+    """One poll step (`runtime.poll_once`); each new or grown release printed as its alert
+    would read."""
     from bot.textview import event_text, plural
 
     try:
-        report = core.tracker.poll_cycle()
-        refresh = timedelta(seconds=core.settings.refresh_interval_seconds)
-        if core.tracker.refresh_due(refresh):
-            core.tracker.refresh_counts()
+        report = poll_once(core)
     except Exception:  # the next poll tries again, as the scheduler's job would
         log.exception("poll failed; trying again at the next interval")
         return

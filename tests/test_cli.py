@@ -199,6 +199,24 @@ def test_first_poll_records_history_silently(fresh: tuple[HubStandIn, Path]) -> 
     assert "New release" not in ran.out
 
 
+def test_poll_refreshes_download_counts_when_due_as_serve_does(
+    fresh: tuple[HubStandIn, Path],
+) -> None:
+    """`radar poll` from cron runs the same step as `serve`: after the first poll each
+    tracked lab's most downloaded repos are asked for the count refresh and for the day's
+    adoption snapshot, then neither again until it is due."""
+    hub, _db = fresh
+
+    def by_downloads() -> int:
+        return sum(1 for r in hub.requests if r.query.get("sort") == ["downloads"])
+
+    namespaces = len(namespaces_to_list(LabRegistry.builtin()))
+    assert run_cli("poll").code == 0
+    assert by_downloads() == 2 * namespaces  # the count refresh, then the snapshot
+    assert run_cli("poll").code == 0
+    assert by_downloads() == 2 * namespaces  # neither is due again yet
+
+
 def test_poll_prints_each_release_once_with_its_reasons(week: Week) -> None:
     assert week.release_poll.code == 0, week.release_poll.err
     text = week.release_poll.out

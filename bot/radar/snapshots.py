@@ -1,6 +1,6 @@
 """Taking the adoption snapshots: after every poll, and the day's Hub snapshot when due.
 
-`Snapshots.after_poll()` runs after each poll cycle (the scheduler's and `radar poll`'s):
+`Snapshots.after_poll()` runs after each poll cycle (`bot.runtime.poll_once`):
 1. every release without a series gets one, with no request: its members' records were just
    refreshed by the poll that found it, so their `downloadsAllTime` is the day-0 baseline;
 2. once per UTC day (`due()`), one listing a tracked lab of its `top_limit` most downloaded
