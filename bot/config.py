@@ -23,6 +23,11 @@ class ConfigError(Exception):
     """Raised with one human-readable line naming the offending variable."""
 
 
+def is_set(secret: SecretStr | None) -> bool:
+    """A secret set and not blank: `.env.example` leaves them empty, which means unset."""
+    return secret is not None and bool(secret.get_secret_value().strip())
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env",
@@ -129,13 +134,12 @@ class Settings(BaseSettings):
 
     @property
     def socket_mode(self) -> bool:
-        return self.slack_app_token is not None and bool(self.slack_app_token.get_secret_value())
+        return is_set(self.slack_app_token)
 
     @property
     def webhooks_enabled(self) -> bool:
         """The `/hub/webhook` receiver runs only with a secret to check deliveries against."""
-        secret = self.hf_webhook_secret
-        return secret is not None and bool(secret.get_secret_value())
+        return is_set(self.hf_webhook_secret)
 
     @property
     def postgres_url(self) -> str | None:

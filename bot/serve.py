@@ -19,11 +19,10 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import uvicorn
-from pydantic import SecretStr
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.config import Settings
+from bot.config import Settings, is_set
 from bot.runtime import Core, build_core
 from bot.schedule import build_scheduler
 from bot.slack.app import build_slack
@@ -57,13 +56,10 @@ class _GracefulServer(uvicorn.Server):
 def missing_settings(settings: Settings) -> list[str]:
     """The Slack settings `serve` still needs (an empty value counts as missing)."""
 
-    def unset(secret: SecretStr | None) -> bool:
-        return secret is None or not secret.get_secret_value().strip()
-
     missing = []
-    if unset(settings.slack_bot_token):
+    if not is_set(settings.slack_bot_token):
         missing.append("SLACK_BOT_TOKEN")
-    if not settings.socket_mode and unset(settings.slack_signing_secret):
+    if not settings.socket_mode and not is_set(settings.slack_signing_secret):
         missing.append("SLACK_SIGNING_SECRET")
     return missing
 

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
-from bot.config import Settings
+from bot.config import Settings, is_set
 from bot.runtime import Core, build_core, poll_once
 from bot.store import check_writable
 
@@ -32,7 +32,7 @@ def no_slack_settings(settings: Settings) -> bool:
     """True when nothing of Slack is configured, empty values included (`.env.example`
     leaves them empty); a half-configured Slack is an error `serve` reports."""
     secrets = (settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token)
-    return not any(secret is not None and secret.get_secret_value().strip() for secret in secrets)
+    return not any(is_set(secret) for secret in secrets)
 
 
 def watch(settings: Settings, out: TextIO, err: TextIO) -> int:

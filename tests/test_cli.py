@@ -610,3 +610,8 @@ def test_serve_counts_empty_slack_values_as_unset(tmp_path: Path) -> None:
     half = make_settings("http://127.0.0.1:9", None, tmp_path / "r.json", slack_bot_token="xoxb-1")
     assert not no_slack_settings(half)
     assert missing_settings(half) == ["SLACK_SIGNING_SECRET"]
+    blank = make_settings(
+        "http://127.0.0.1:9", None, tmp_path / "r.json",
+        slack_app_token="  ", hf_webhook_secret=" ",
+    )  # fmt: skip
+    assert not blank.socket_mode and not blank.webhooks_enabled  # blank is unset everywhere
