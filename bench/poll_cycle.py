@@ -199,7 +199,7 @@ def main() -> None:
         try:
             concurrency = settings.hub_concurrency
             rotation = core.tracker.rotation_cycles()
-            listed = len(core.tracker.namespaces_to_list())  # labs and alias namespaces
+            listed = len(core.registry.namespaces_to_list())  # labs and alias namespaces
             poll_seconds = settings.poll_interval_seconds
             clock.advance(minutes=5)
             warm = core.tracker.poll_cycle()  # settles any fact the prefill stored differently

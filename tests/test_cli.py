@@ -26,7 +26,6 @@ import pytest
 from bot.cli import main
 from bot.config import Settings
 from bot.radar.labs import LabRegistry
-from bot.radar.tracker import namespaces_to_list
 from bot.textview import (
     EVENT_JSON_EXTRA_KEYS,
     MODEL_JSON_EXTRA_KEYS,
@@ -189,7 +188,7 @@ def test_help_flag_and_unknown_command() -> None:
 
 def test_first_poll_records_history_silently(fresh: tuple[HubStandIn, Path]) -> None:
     ran = run_cli("poll")
-    namespaces = len(namespaces_to_list(LabRegistry.builtin()))
+    namespaces = len(LabRegistry.builtin().namespaces_to_list())
     assert ran.code == 0, ran.err
     assert (
         f"First look at {namespaces} lab namespaces: 12 existing repos recorded silently, "
@@ -210,7 +209,7 @@ def test_poll_refreshes_download_counts_when_due_as_serve_does(
     def by_downloads() -> int:
         return sum(1 for r in hub.requests if r.query.get("sort") == ["downloads"])
 
-    namespaces = len(namespaces_to_list(LabRegistry.builtin()))
+    namespaces = len(LabRegistry.builtin().namespaces_to_list())
     assert run_cli("poll").code == 0
     assert by_downloads() == 2 * namespaces  # the count refresh, then the snapshot
     assert run_cli("poll").code == 0
@@ -310,7 +309,7 @@ def test_poll_shows_progress_on_a_terminal(fresh: tuple[HubStandIn, Path]) -> No
 
     ran = run_cli("poll", err=Terminal())
     assert ran.code == 0
-    sources = len(namespaces_to_list(LabRegistry.builtin())) + 1
+    sources = len(LabRegistry.builtin().namespaces_to_list()) + 1
     assert f"\rpolling 1/{sources} Hub listings…" in ran.err
     assert ran.err.endswith(f"\rpolling {sources}/{sources} Hub listings…\n")
     assert "polling" not in ran.out

@@ -82,7 +82,7 @@ def build(hub: HubStandIn, tmp_path: Path, clock: ManualClock) -> Iterator[Build
 
 def lab_count(core: Core) -> int:
     """Namespaces a cycle lists: the tracked labs and their alias namespaces."""
-    return len(core.tracker.namespaces_to_list())
+    return len(core.registry.namespaces_to_list())
 
 
 def detail_paths(hub: HubStandIn) -> list[str]:
@@ -124,7 +124,7 @@ def test_first_cycle_records_existing_repos_silently(
     assert report.status == "ok"
     assert report.events == []
     assert report.detail_calls == 0
-    assert sorted(report.bootstrapped) == sorted(core.tracker.namespaces_to_list())
+    assert sorted(report.bootstrapped) == sorted(core.registry.namespaces_to_list())
     assert hub.request_count == lab_count(core) + 1
     assert len(core.store.models) == 22
     history = core.store.models.get("deepseek-ai/deepseek-v3.1")
@@ -327,7 +327,7 @@ def test_alias_namespace_that_still_publishes_is_listed_and_alerts_as_its_lab(
     """An alias says "same lab", not "stopped publishing": a new repo under THUDM, off
     every trending list, is found by THUDM's own listing and alerted as Z.ai's."""
     core = build()
-    assert "THUDM" in core.tracker.namespaces_to_list()
+    assert "THUDM" in core.registry.namespaces_to_list()
     bootstrap(core, hub, clock)
     hub.add(model_json("THUDM/GLM-4.1V-9B-Base", created_at=clock(), params=9 * B, license="mit"))
 

@@ -133,16 +133,21 @@ class LabRegistry:
         return [lab.namespace for lab in self.labs()]
 
     def namespaces_to_list(self) -> list[str]:
-        """Every namespace a poll must list to see all of a lab's new repos: the canonical
-        one, then the aliases that still publish (`listed_aliases`); quiet legacy aliases
-        (renamed orgs the Hub redirects) are left out. Each namespace once."""
+        """Every namespace a poll must list to see all of the tracked labs' new repos:
+        `listed_namespaces` of each lab, in the order of `labs()`."""
+        return [namespace for lab in self.labs() for namespace in self.listed_namespaces(lab)]
+
+    def listed_namespaces(self, lab: Lab) -> list[str]:
+        """A lab's namespaces to list: the canonical one, then the aliases that still
+        publish (`listed_aliases`: ATOM still sees repos added under `THUDM`, `AIDC-AI`,
+        `rednote-hilab`); quiet legacy aliases (renamed orgs the Hub redirects) are left
+        out, as is a name tracked as a lab in its own right. Each namespace once."""
         seen: set[str] = set()
         listed: list[str] = []
-        for lab in self.labs():
-            for namespace in (lab.namespace, *lab.listed_aliases):
-                if namespace.lower() not in seen and self.resolve(namespace) is lab:
-                    seen.add(namespace.lower())
-                    listed.append(namespace)
+        for namespace in (lab.namespace, *lab.listed_aliases):
+            if namespace.lower() not in seen and self.resolve(namespace) is lab:
+                seen.add(namespace.lower())
+                listed.append(namespace)
         return listed
 
     def flagship_patterns(self, namespace: str) -> list[re.Pattern[str]]:

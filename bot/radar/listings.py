@@ -91,7 +91,8 @@ class ListingMixin:
                 fetched.limits[namespace] = len(full) + 1
                 return namespace, full, full, None
             try:
-                repos, limit = self._list_lab(namespace, True, reached_back(entry))
+                reached = state_time(entry.get("reached") if isinstance(entry, dict) else None)
+                repos, limit = self._list_lab(namespace, True, reached)
             except SourceError as exc:
                 return namespace, None, None, str(exc) or type(exc).__name__
             fetched.limits[namespace] = limit
@@ -250,17 +251,6 @@ class ListingMixin:
             lab_state[TRENDING_KEY] = {"last_success": now.isoformat()}
         self.store.state.put(StateEntry(name=LAB_STATE, value=lab_state))
         return bootstrapped
-
-
-def reached_back(entry: dict | None) -> datetime | None:
-    """How far back the last poll's short listing of a lab reached, if recorded."""
-    value = entry.get("reached") if isinstance(entry, dict) else None
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        return None
 
 
 def state_time(value: object) -> datetime | None:

@@ -38,7 +38,6 @@ class RefreshMixin:
     refresh_limit: int
     _cycle_lock: threading.Lock
     _last_refresh: dict[str, tuple[tuple[int, str | None], ModelRecord]]
-    namespaces_to_list: Callable[[], list[str]]
 
     def _refresh_known(self, fetched: Fetched, report: CycleReport) -> None:
         """Known repos only refresh their facts: new commits or counts never make a release.
@@ -80,7 +79,7 @@ class RefreshMixin:
         belongs to a namespace the poll has not looked at yet (history, recorded there).
         """
         with self._cycle_lock:
-            namespaces = self.namespaces_to_list()
+            namespaces = self.registry.namespaces_to_list()
 
             def most_downloaded(namespace: str) -> list[HubRepo]:
                 try:

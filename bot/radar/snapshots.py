@@ -225,7 +225,7 @@ class Snapshots:
                 repos = listings.get(lab.namespace)
                 if repos is None:
                     continue
-                for alias in self._aliases(lab):  # a lab still publishing under two names
+                for alias in self.registry.listed_namespaces(lab)[1:]:  # still publishing
                     repos = repos + (listings.get(alias) or [])
                 self._lab_point(lab.namespace, lab.region, repos, today)
                 report.lab_points += 1
@@ -268,18 +268,10 @@ class Snapshots:
                 return namespace, None
 
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            namespaces = [ns for lab in labs for ns in (lab.namespace, *self._aliases(lab))]
+            namespaces = [ns for lab in labs for ns in self.registry.listed_namespaces(lab)]
             listings = dict(pool.map(top, namespaces))
         report.requests += len(namespaces)
         return listings
-
-    def _aliases(self, lab: Lab) -> list[str]:
-        """The lab's other namespaces that still publish (each resolving to this lab)."""
-        return [
-            alias
-            for alias in getattr(lab, "listed_aliases", ())
-            if alias.lower() != lab.namespace.lower() and self.registry.resolve(alias) is lab
-        ]
 
     def _due_releases(self, today: int) -> list[Release]:
         """Releases whose snapshot is due today, the youngest first."""

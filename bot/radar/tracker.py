@@ -154,7 +154,7 @@ class Tracker(ListingMixin, HistoryMixin, RefreshMixin, HintsMixin):
         """Fetch, judge, group and record; returns the events of this cycle."""
         with self._cycle_lock:
             report = CycleReport(started_at=self.clock())
-            namespaces = self.namespaces_to_list()
+            namespaces = self.registry.namespaces_to_list()
             report.sources = len(namespaces) + 1
             fetched = self._fetch_listings(namespaces)
             self._fetch_details(fetched)
@@ -180,10 +180,6 @@ class Tracker(ListingMixin, HistoryMixin, RefreshMixin, HintsMixin):
                 len(report.errors),
             )
             return report
-
-    def namespaces_to_list(self) -> list[str]:
-        """The namespaces a poll lists: see `namespaces_to_list` (module level)."""
-        return namespaces_to_list(self.registry)
 
     def _fetch_details(self, fetched: Fetched) -> None:
         """Detail calls only for new repos that pass the cheap filters."""
@@ -333,12 +329,3 @@ class Tracker(ListingMixin, HistoryMixin, RefreshMixin, HintsMixin):
             self.clock(), report.status, report.errors, report.new_repos, len(report.events)
         )
         write_poll_status(self.store, status)
-
-
-def namespaces_to_list(registry: LabRegistry) -> list[str]:
-    """The namespaces a poll lists: each tracked lab's, and its aliases that still publish.
-
-    An alias says "same lab", not "stopped publishing": ATOM's snapshot still adds repos
-    under `THUDM`, `AIDC-AI` and `rednote-hilab` (`LabRegistry.namespaces_to_list`).
-    """
-    return registry.namespaces_to_list()
