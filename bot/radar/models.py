@@ -100,7 +100,7 @@ class ModelRecord(Record):
     params_total: int | None = None
     params_active: int | None = None
     # "8x22B" names: experts and the size of each, kept when no total is known (never
-    # multiplied; `facts.size_words` words them "8×22B").
+    # multiplied; `vocabulary.size_text` words them "8×22B").
     params_experts: int | None = None
     params_expert_size: int | None = None
     downloads: int = 0
