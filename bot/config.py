@@ -44,7 +44,9 @@ class Settings(BaseSettings):
     )
     slack_api_url: str = "https://slack.com/api/"
     radar_admins: str = Field(
-        default="", description="Comma-separated Slack user ids allowed to change subscriptions."
+        default="",
+        description="Comma-separated Slack user ids allowed to change subscriptions: `U123` "
+        "(in every workspace) or `T123:U456` (only in workspace T123).",
     )
     model_command: str = "/model"
     radar_command: str = "/radar"
@@ -147,8 +149,15 @@ class Settings(BaseSettings):
         return self.database_url.get_secret_value() if self.database_url else None
 
     @property
-    def admin_ids(self) -> frozenset[str]:
-        return frozenset(part.strip() for part in self.radar_admins.split(",") if part.strip())
+    def admins_by_workspace(self) -> dict[str, frozenset[str]]:
+        """RADAR_ADMINS by Slack team id: `T123:U456` under "T123", a bare `U123` under ""
+        (an admin in every workspace). The admins of workspace T are both sets together."""
+        found: dict[str, set[str]] = {}
+        for part in self.radar_admins.split(","):
+            team, _, user = part.strip().rpartition(":")
+            if user.strip():
+                found.setdefault(team.strip(), set()).add(user.strip())
+        return {team: frozenset(users) for team, users in found.items()}
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -1,10 +1,10 @@
 """Adoption follow-ups: one thread reply per alert at day 7, 30 and 90, exactly once.
 
 A follow-up is an outbox row like an alert (`Delivery` with `follow_up_day`), keyed by
-(channel, release, day), so the deliverer's crash-safe protocol carries it: written with the
-snapshot that made it due, marked `posting` before the call, looked up in the thread by its
-metadata after a crash. The row's existence is the "already queued" mark; rows are kept
-while a follow-up can still come (see `Outbox.prune`), so none is ever queued twice.
+(workspace, channel, release, day), so the deliverer's crash-safe protocol carries it:
+written with the snapshot that made it due, marked `posting` before the call, looked up in
+the thread by its metadata after a crash. The row's existence is the "already queued" mark;
+rows are kept while a follow-up can still come (see `Outbox.prune`), so none is ever queued twice.
 
 Which day: the latest milestone the release has reached, while the next one is not
 (`due_milestone`). A bot down over day 7 posts the day-7 follow-up late, once, with its
@@ -33,11 +33,15 @@ def follow_up_key(release_id: str, day: int) -> str:
     return f"{release_id}#d{day}"
 
 
-def wants_follow_ups(store: Store, channel_id: str, release: Release, members: list) -> bool:
-    """A channel hears follow-ups when one of its subscriptions that matches the release
-    leaves them on (`follow-ups:off` turns them off)."""
+def wants_follow_ups(
+    store: Store, channel_id: str, release: Release, members: list, *, team_id: str = ""
+) -> bool:
+    """A channel hears follow-ups when one of its subscriptions (in its workspace) that
+    matches the release leaves them on (`follow-ups:off` turns them off)."""
     for sub in store.subscriptions.values():
-        if sub.channel_id != channel_id or sub.paused_reason is not None:
+        if sub.channel_id != channel_id or sub.team_id != team_id:
+            continue
+        if sub.paused_reason is not None:
             continue
         if sub.filters.follow_ups and matches(sub.filters, release, members):
             return True
@@ -67,13 +71,15 @@ def queue_follow_ups(store: Store, outbox: Outbox, now: datetime) -> int:
             continue
         members = outbox.members(release)
         for row in rows:
-            if store.deliveries.get(delivery_key(row.channel_id, release_id, milestone)):
+            key = delivery_key(row.channel_id, release_id, milestone, team_id=row.team_id)
+            if store.deliveries.get(key):
                 continue
-            if not wants_follow_ups(store, row.channel_id, release, members):
+            if not wants_follow_ups(store, row.channel_id, release, members, team_id=row.team_id):
                 continue
             outbox.put(
                 Delivery(
                     channel_id=row.channel_id,
+                    team_id=row.team_id,
                     release_id=release_id,
                     status="posting",  # step 1 done by this commit, as for alerts
                     follow_up_day=milestone,

@@ -186,9 +186,20 @@ class Filters(BaseModel):
         return not self.canonical()
 
 
+def workspace_key(team_id: str, *parts: str) -> str:
+    """A per-channel record's key: the workspace first when there is one.
+
+    The single-workspace key `""` leaves the key exactly as it was before workspaces
+    existed, so an older database reads unchanged; a Slack Connect channel seen from two
+    workspaces (one channel id) gets two independent keys.
+    """
+    return "|".join((team_id, *parts) if team_id else parts)
+
+
 class Subscription(Record):
     id: str
     channel_id: str
+    team_id: str = ""  # the workspace key (`bot.slack.workspaces`); "" in single mode
     filters: Filters = Field(default_factory=Filters)
     created_by: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
@@ -196,18 +207,19 @@ class Subscription(Record):
 
     @property
     def key(self) -> str:
-        return self.id
+        return workspace_key(self.team_id, self.id)
 
 
 class Mute(Record):
     channel_id: str
+    team_id: str = ""
     lab: str  # canonical namespace, lower-cased
     until: datetime | None = None  # None: until unmuted
     created_by: str | None = None
 
     @property
     def key(self) -> str:
-        return f"{self.channel_id}|{self.lab.lower()}"
+        return workspace_key(self.team_id, self.channel_id, self.lab.lower())
 
     def active(self, now: datetime) -> bool:
         return self.until is None or self.until > now
@@ -215,6 +227,7 @@ class Mute(Record):
 
 class DigestSchedule(Record):
     channel_id: str
+    team_id: str = ""
     weekday: int = Field(default=0, ge=0, le=6)  # Monday = 0
     time: str = "09:00"
     timezone: str = "UTC"
@@ -223,7 +236,7 @@ class DigestSchedule(Record):
 
     @property
     def key(self) -> str:
-        return self.channel_id
+        return workspace_key(self.team_id, self.channel_id)
 
 
 # `failed`: the deliverer gave up after `MAX_ATTEMPTS` transient failures; the row ends
@@ -236,6 +249,7 @@ class Delivery(Record):
 
     channel_id: str
     release_id: str
+    team_id: str = ""  # the workspace whose client posts it
     status: DeliveryStatus = "pending"
     ts: str | None = None  # Slack message ts once posted
     posted_members: list[str] = Field(default_factory=list)
@@ -251,14 +265,19 @@ class Delivery(Record):
 
     @property
     def key(self) -> str:
-        return delivery_key(self.channel_id, self.release_id, self.follow_up_day)
+        return delivery_key(
+            self.channel_id, self.release_id, self.follow_up_day, team_id=self.team_id
+        )
 
 
-def delivery_key(channel_id: str, release_id: str, follow_up_day: int | None = None) -> str:
-    """An outbox row's key: one alert per (channel, release), one follow-up per day."""
+def delivery_key(
+    channel_id: str, release_id: str, follow_up_day: int | None = None, *, team_id: str = ""
+) -> str:
+    """An outbox row's key: one alert per (workspace, channel, release), one follow-up per
+    day."""
     if follow_up_day is not None:
-        return f"{channel_id}|{release_id}|d{follow_up_day}"
-    return f"{channel_id}|{release_id}"
+        return workspace_key(team_id, channel_id, release_id, f"d{follow_up_day}")
+    return workspace_key(team_id, channel_id, release_id)
 
 
 class StateEntry(Record):

@@ -3,8 +3,10 @@
 `Outbox.enqueue` runs inside the poll cycle's transaction, so a release and the rows that
 promise to deliver it are committed together: a crash either loses both (and the next
 cycle finds the release again) or keeps both (and the deliverer resumes). One row per
-(channel, release) is what makes delivery exactly-once: the row, not the event, is the
-unit of work, and a row already sent only ever turns into an update.
+(workspace, channel, release) is what makes delivery exactly-once: the row, not the event,
+is the unit of work, and a row already sent only ever turns into an update. One poll serves
+every workspace: a release gets a row in each channel of each workspace that subscribed
+(the workspace key is "" in single-workspace mode, and the row keys are then unchanged).
 
 A new row is written `posting`, with the members its alert will show: that commit is step 1
 of the deliverer's protocol (see `bot.slack.delivery`), so a drain needs no commit of its
@@ -35,6 +37,7 @@ from bot.radar.models import (
     ReleaseEvent,
     StateEntry,
     as_utc,
+    delivery_key,
     utcnow,
 )
 from bot.radar.ports import Store
@@ -59,6 +62,7 @@ class FailedAlert:
     title: str
     at: datetime
     reason: str
+    team_id: str = ""
 
 
 class Outbox:
@@ -73,17 +77,21 @@ class Outbox:
         found = (self.store.models.get(member.lower()) for member in release.members)
         return [record for record in found if record is not None]
 
-    def recipients(self, release: Release, members: Sequence[ModelRecord]) -> list[str]:
-        """Channels with an active subscription matching the release and no mute of its lab."""
+    def recipients(
+        self, release: Release, members: Sequence[ModelRecord]
+    ) -> list[tuple[str, str]]:
+        """(workspace key, channel) of every channel, in every workspace, with an active
+        subscription matching the release and no mute of its lab."""
         now = self.clock()
-        channels: set[str] = set()
+        channels: set[tuple[str, str]] = set()
         for sub in self.store.subscriptions.values():
-            if sub.paused_reason is not None or sub.channel_id in channels:
+            where = (sub.team_id, sub.channel_id)
+            if sub.paused_reason is not None or where in channels:
                 continue
             if matches(sub.filters, release, members):
-                channels.add(sub.channel_id)
+                channels.add(where)
         muted = {
-            m.channel_id
+            (m.team_id, m.channel_id)
             for m in self.store.mutes.values()
             if m.lab.lower() == release.lab.lower() and m.active(now)
         }
@@ -97,8 +105,8 @@ class Outbox:
             horizon = self.pruned_before()
             for event in events:
                 release = event.release
-                for channel in self.recipients(release, self.members(release)):
-                    key = f"{channel}|{release.id}"
+                for team, channel in self.recipients(release, self.members(release)):
+                    key = delivery_key(channel, release.id, team_id=team)
                     existing = self.store.deliveries.get(key)
                     if existing is None:
                         if (
@@ -110,6 +118,7 @@ class Outbox:
                         self.put(
                             Delivery(
                                 channel_id=channel,
+                                team_id=team,
                                 release_id=release.id,
                                 status="posting",
                                 posted_members=list(release.members),
@@ -165,7 +174,8 @@ class Outbox:
             return False
 
     def due(self) -> list[Delivery]:
-        """Work to do now, in release order (oldest release first) within each channel.
+        """Work to do now, in release order (oldest release first) within each channel (a
+        channel is a workspace's: the same id in two workspaces is two channels).
 
         A row waiting out a `Retry-After` holds back the later rows of its channel, so a
         channel never sees a newer release announced before an older one.
@@ -186,20 +196,23 @@ class Outbox:
         for row in rows:
             release = self.store.releases.get(row.release_id)
             first_seen[row.key] = release.first_seen if release else row.created_at
-        rows.sort(key=lambda d: (first_seen[d.key], d.release_id, d.channel_id))
-        blocked: set[str] = set()
+        rows.sort(key=lambda d: (first_seen[d.key], d.release_id, d.team_id, d.channel_id))
+        blocked: set[tuple[str, str]] = set()
         due: list[Delivery] = []
         for row in rows:
-            if row.channel_id in blocked:
+            if (row.team_id, row.channel_id) in blocked:
                 continue
             if row.next_attempt_at is not None and row.next_attempt_at > now:
-                blocked.add(row.channel_id)
+                blocked.add((row.team_id, row.channel_id))
                 continue
             due.append(row)
         return due
 
-    def failed(self, channel_id: str | None = None) -> list[FailedAlert]:
-        """Alerts given up on (of one channel, or all), newest first, until pruned.
+    def failed(
+        self, channel_id: str | None = None, *, team_id: str | None = ""
+    ) -> list[FailedAlert]:
+        """Alerts given up on (of one channel, or all; of one workspace, or all with
+        `team_id=None`), newest first, until pruned.
 
         Reads every row: for `/radar subscriptions` and App Home, not for a hot path.
         """
@@ -207,7 +220,9 @@ class Outbox:
             rows = [
                 d
                 for d in self.store.deliveries.values()
-                if d.status == FAILED and channel_id in (None, d.channel_id)
+                if d.status == FAILED
+                and channel_id in (None, d.channel_id)
+                and team_id in (None, d.team_id)
             ]
             found = []
             for row in rows:
@@ -220,6 +235,7 @@ class Outbox:
                         title=release.title if release else row.release_id,
                         at=as_utc(row.updated_at),
                         reason=row.last_error or "",
+                        team_id=row.team_id,
                     )
                 )
         return sorted(found, key=lambda f: f.at, reverse=True)

@@ -37,7 +37,7 @@ def post_new(
     """Step 2 and 3 for a new alert. A `fresh` row (queued by this process, never
     tried) cannot be in Slack yet; any other `posting` row is looked up first."""
     if row.status == "posting" and not fresh:
-        found = find_posted_alert(deliverer, row.channel_id, release.id, since=row.created_at)
+        found = find_posted_alert(deliverer, row, release.id, since=row.created_at)
         if found is not None:
             # The row remembers which members the message was rendered with (rows
             # written before it did fall back to today's members).
@@ -52,7 +52,8 @@ def post_new(
         row = deliverer._save(row, status="posting", posted_members=list(release.members))
     payload = deliverer._alert(release, members)
     response = yield from deliverer._paced_call(
-        deliverer.client.chat_postMessage,
+        row,
+        "chat_postMessage",
         channel=row.channel_id,
         text=payload["text"],
         blocks=payload["blocks"],
@@ -79,7 +80,8 @@ def post_update(
     new_ids = [m for m in release.members if m not in set(row.posted_members)]
     payload = deliverer._alert(release, members)
     yield from deliverer._paced_call(
-        deliverer.client.chat_update,
+        row,
+        "chat_update",
         channel=row.channel_id,
         ts=row.ts,
         text=payload["text"],
@@ -95,7 +97,8 @@ def post_update(
             hub_url=deliverer.hub_url,
         )
         yield from deliverer._paced_call(
-            deliverer.client.chat_postMessage,
+            row,
+            "chat_postMessage",
             channel=row.channel_id,
             thread_ts=row.ts,
             text=reply["text"],
@@ -119,7 +122,7 @@ def reply_posted(deliverer: Deliverer, row: Delivery, update_key: str) -> bool:
     """
     assert row.ts is not None
     found = find_reply(
-        deliverer.client,
+        deliverer.client_for(row),
         row.channel_id,
         row.ts,
         event_type=UPDATE_METADATA_TYPE,
@@ -130,12 +133,12 @@ def reply_posted(deliverer: Deliverer, row: Delivery, update_key: str) -> bool:
 
 
 def find_posted_alert(
-    deliverer: Deliverer, channel_id: str, release_id: str, *, since: datetime
+    deliverer: Deliverer, row: Delivery, release_id: str, *, since: datetime
 ) -> str | None:
     """The ts of our alert for this release if Slack already has it (crash recovery)."""
     return find_posted(
-        deliverer.client,
-        channel_id,
+        deliverer.client_for(row),
+        row.channel_id,
         event_type=METADATA_TYPE,
         key="release_id",
         value=release_id,

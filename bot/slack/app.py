@@ -19,6 +19,7 @@ from bot.slack.context import SlackRadar, install
 from bot.slack.delivery import Deliverer
 from bot.slack.digests import DigestPoster
 from bot.slack.listeners import actions, commands, events
+from bot.slack.workspaces import SingleWorkspace, Workspaces
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +46,14 @@ def build_web_client(settings: Settings) -> WebClient:
     return WebClient(token=token, base_url=settings.slack_api_url, timeout=15, retry_handlers=[])
 
 
-def build_slack(core: Core, *, client: WebClient | None = None) -> tuple[App, SlackRadar]:
+def build_slack(
+    core: Core, *, client: WebClient | None = None, workspaces: Workspaces | None = None
+) -> tuple[App, SlackRadar]:
+    """The Bolt app and the Slack services. `workspaces`: who the bot serves and each
+    one's client (OAuth mode); by default the one workspace of `client` (token mode)."""
     settings = core.settings
     client = client or build_web_client(settings)
+    workspaces = workspaces or SingleWorkspace(client)
     signing_secret = (
         settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     )
@@ -72,7 +78,7 @@ def build_slack(core: Core, *, client: WebClient | None = None) -> tuple[App, Sl
         settings=settings,
         core=core,
         deliverer=Deliverer(
-            client,
+            workspaces,
             core.store,
             core.outbox,
             core.channels,
@@ -80,8 +86,9 @@ def build_slack(core: Core, *, client: WebClient | None = None) -> tuple[App, Sl
             hub_url=settings.hf_endpoint,
         ),
         digests=DigestPoster(
-            client, core.store, core.channels, clock=core.clock, hub_url=settings.hf_endpoint
+            workspaces, core.store, core.channels, clock=core.clock, hub_url=settings.hf_endpoint
         ),
+        workspaces=workspaces,
     )
     install(app, radar)
     commands.register(

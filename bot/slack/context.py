@@ -42,6 +42,7 @@ from bot.runtime import Core
 from bot.slack.delivery import Deliverer
 from bot.slack.digests import DigestPoster
 from bot.slack.render import error_message
+from bot.slack.workspaces import Workspaces
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +133,9 @@ class SlackRadar:
     core: Core
     deliverer: Deliverer
     digests: DigestPoster
+    # Which workspaces the bot serves, and each one's client (`SingleWorkspace` in token
+    # mode). Channel settings are filed under `workspace_of(context)`.
+    workspaces: Workspaces
     workers: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(ANSWER_THREADS, thread_name_prefix="answer")
     )
@@ -217,10 +221,55 @@ class SlackRadar:
     def hub_url(self) -> str:
         return self.settings.hf_endpoint
 
-    def may_change_settings(self, user_id: str | None) -> bool:
-        """With RADAR_ADMINS set, only those users may change subscriptions and labs."""
-        admins = self.settings.admin_ids
+    def workspace_of(self, context: Any) -> str:
+        """The key a request's channel settings are filed under: its workspace's in OAuth
+        mode, "" in single-workspace mode. `context` is Bolt's (a dict-like `context`, or
+        the team id itself); Bolt reads the installation's team from the request, so an
+        event in a Slack Connect channel is filed under the workspace that got it."""
+        return self.workspaces.key_of(team_of(context))
+
+    def may_change_settings(self, user_id: str | None, team_id: str | None = None) -> bool:
+        """Only the workspace's admins may change subscriptions and labs: RADAR_ADMINS
+        entries for that team (`T123:U456`) and the unqualified ones (`U123`). A workspace
+        with none leaves it to everyone, as an unset RADAR_ADMINS always did."""
+        by_team = self.settings.admins_by_workspace
+        admins = by_team.get("", frozenset())
+        if team_id:
+            admins = admins | by_team.get(team_id, frozenset())
         return not admins or (user_id or "") in admins
+
+    def forget_workspace(self, team_id: str | None) -> None:
+        """The app was uninstalled from a workspace (or its bot token revoked): delete that
+        workspace's settings and queued alerts, then drop its installation.
+
+        In single-workspace mode nothing is deleted: every setting is filed under the one
+        key, and the token comes from the environment; the operator decides what happens
+        to the bot there (a reinstall keeps working with its settings)."""
+        key = self.workspaces.key_of(team_id)
+        if not self.workspaces.multi or not key:
+            log.warning("Slack says the app left workspace %s; token mode keeps its data", team_id)
+            return
+        gone = self.core.channels.forget_workspace(key)
+        self.workspaces.forget(key)
+        log.info(
+            "forgot workspace %s: %d subscriptions, %d mutes, %d digest schedules, "
+            "%d outbox rows deleted",
+            key,
+            gone.subscriptions,
+            gone.mutes,
+            gone.digests,
+            gone.deliveries,
+        )
+
+
+def team_of(context: Any) -> str | None:
+    """The Slack team id of a request: Bolt's `context.team_id` (or a team id given as is)."""
+    if context is None or isinstance(context, str):
+        return context
+    team = getattr(context, "team_id", None)
+    if team is None and hasattr(context, "get"):
+        team = context.get("team_id")
+    return team
 
 
 def install(app: App, radar: SlackRadar) -> None:

@@ -1,5 +1,9 @@
 """Drain the outbox into Slack: one top-level message per (channel, release), exactly once.
 
+Every workspace's rows go out in one drain, each through that workspace's client
+(`Workspaces.client_for(row.team_id)`), paced per workspace (`bot.slack.pacing`). A row
+whose workspace has no client any more (uninstalled) ends `dropped`, its reason saying so.
+
 The protocol for one row:
 1. mark it `posting` with the members about to be shown, and commit (so a crash from
    here on is detectable, and an adopted message can still be brought up to date);
@@ -47,6 +51,14 @@ from bot.slack.alert_posts import post_new, post_update
 from bot.slack.followups import post_follow_up
 from bot.slack.pacing import MethodPaused, Pacer, run_paced
 from bot.slack.render import release_alert
+from bot.slack.workspace_clients import (
+    NOT_INSTALLED,
+    NOT_INSTALLED_REASON,
+    NotInstalled,
+    as_workspaces,
+    client_in,
+)
+from bot.slack.workspaces import Workspaces
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +100,7 @@ class DrainReport:
 class Deliverer:
     def __init__(
         self,
-        client: WebClient,
+        client: WebClient | Workspaces,
         store: Store,
         outbox: Outbox,
         channels: ChannelSettings,
@@ -100,7 +112,7 @@ class Deliverer:
         max_inline_wait: float = 5.0,
         hub_url: str = "https://huggingface.co",
     ) -> None:
-        self.client = client
+        self.workspaces = as_workspaces(client)  # a plain client: one workspace
         self.store = store
         self.outbox = outbox
         self.channels = channels
@@ -113,7 +125,7 @@ class Deliverer:
         self._drain_lock = threading.Lock()
         # Per drain: who may still get each release, and each alert's rendered payload.
         self._cache_lock = threading.Lock()
-        self._recipients: dict[tuple, frozenset[str]] = {}
+        self._recipients: dict[tuple, frozenset[tuple[str, str]]] = {}
         self._payloads: dict[tuple, dict] = {}
         self._last_commit = 0.0
 
@@ -134,9 +146,9 @@ class Deliverer:
             report = DrainReport()
             self._recipients, self._payloads = {}, {}
             self.outbox.prune()
-            by_channel: dict[str, list[Delivery]] = defaultdict(list)
+            by_channel: dict[tuple[str, str], list[Delivery]] = defaultdict(list)
             for row in self.outbox.due():
-                by_channel[row.channel_id].append(row)
+                by_channel[(row.team_id, row.channel_id)].append(row)
             if not by_channel:
                 return report
             self._make_durable([row for rows in by_channel.values() for row in rows])
@@ -209,6 +221,14 @@ class Deliverer:
                 else:
                     yield from post_update(self, row, release, members, report, fresh=fresh)
                 return "next"
+            except NotInstalled:
+                self._save(row, status="dropped", last_error=NOT_INSTALLED)
+                log.warning(
+                    "dropping alert %s for %s: %s", row.release_id, row.channel_id,
+                    NOT_INSTALLED_REASON,
+                )
+                report.dropped += 1
+                return "next"
             except _Retry as retry:
                 # A timed-out post may still have reached Slack: look before posting again.
                 fresh = fresh and not retry.attempted
@@ -222,7 +242,7 @@ class Deliverer:
                 )
             except SlackApiError as exc:
                 error = errors.error_code(exc)
-                if error == "not_in_channel" and self._join(row.channel_id):
+                if error == "not_in_channel" and self._join(row):
                     continue
                 if error in errors.CHANNEL_UNUSABLE:
                     self._pause(row, error, report)
@@ -254,7 +274,11 @@ class Deliverer:
             recipients = frozenset(self.outbox.recipients(release, self.outbox.members(release)))
             with self._cache_lock:
                 self._recipients[key] = recipients
-        return row.channel_id in recipients
+        return (row.team_id, row.channel_id) in recipients
+
+    def client_for(self, row: Delivery) -> WebClient:
+        """The client of the row's workspace (`NotInstalled` when it has none any more)."""
+        return client_in(self.workspaces, row.team_id)
 
     def _alert(self, release: Release, members: list[ModelRecord]) -> dict:
         """The alert's payload, rendered once a drain for all the channels that get it."""
@@ -267,14 +291,15 @@ class Deliverer:
                 self._payloads[key] = payload
         return payload
 
-    def _call(self, method: Callable, **kwargs):
-        """One Web API call, translating transient failures into `_Retry`."""
+    def _call(self, method: Callable, team: str, **kwargs):
+        """One Web API call in workspace `team`, translating transient failures into
+        `_Retry` (a 429 pauses the method in that workspace only)."""
         try:
             return method(**kwargs)
         except SlackApiError as exc:
             if errors.is_rate_limited(exc):
                 delay = errors.retry_after(exc)
-                self.pacer.pause_method(_method_name(method), delay)
+                self.pacer.pause_method(_method_name(method), delay, team)
                 raise _Retry(delay, "rate limited", paused=True) from None
             if errors.is_transient(exc):
                 reason = f"Slack {errors.http_status(exc) or errors.error_code(exc)}"
@@ -283,35 +308,42 @@ class Deliverer:
         except (OSError, TimeoutError) as exc:
             raise _Retry(1.0 + random.random(), f"network: {type(exc).__name__}") from None
 
-    def _join(self, channel_id: str) -> bool:
+    def _join(self, row: Delivery) -> bool:
+        channel_id = row.channel_id
         try:
-            self.client.conversations_join(channel=channel_id)
+            self.client_for(row).conversations_join(channel=channel_id)
             log.info("joined %s to deliver alerts", channel_id)
             return True
+        except NotInstalled:
+            return False
         except SlackApiError as exc:
             log.warning("cannot join %s: %s", channel_id, errors.error_code(exc))
             return False
 
-    def _paced_call(self, method: Callable, **kwargs) -> Generator[float, None, Any]:
-        """A message call to one channel when `Pacer` allows it: one message a second per
-        channel, and never while the method waits out a `Retry-After` (Slack's limits are
-        per method and workspace). Waiting is the scheduler's job (`run_paced`): this
+    def _paced_call(
+        self, row: Delivery, method_name: str, **kwargs
+    ) -> Generator[float, None, Any]:
+        """A message call (`method_name` of the row's workspace's client) to one channel
+        when `Pacer` allows it: one message a second per channel, and never while the
+        method waits out a `Retry-After` (Slack's limits are per method and workspace, so
+        each workspace has its own pauses). Waiting is the scheduler's job (`run_paced`): this
         yields the time the call may start. A pause longer than `max_inline_wait` defers
         the row instead (`_Retry`, not counted as an attempt).
         """
-        channel_id = kwargs["channel"]
+        channel_id, team = kwargs["channel"], row.team_id
+        method = getattr(self.client_for(row), method_name)
         try:
             yield from self.pacer.turn(
-                _method_name(method), channel_id, max_wait=self.max_inline_wait
+                method_name, channel_id, max_wait=self.max_inline_wait, team=team
             )
         except MethodPaused as paused:
             raise _Retry(
                 paused.seconds, "rate limited (method paused)", paused=True, attempted=False
             ) from None
         try:
-            return self._call(method, **kwargs)
+            return self._call(method, team, **kwargs)
         finally:
-            self.pacer.called(channel_id)
+            self.pacer.called(channel_id, team)
 
     def _save_shown(self, row: Delivery, shown: Release, **changes) -> Delivery:
         """Step 3: the message Slack accepted shows `shown`'s members.
@@ -391,7 +423,9 @@ class Deliverer:
         reason = errors.CHANNEL_UNUSABLE[error]
         log.warning("pausing alerts to %s: %s (%s)", row.channel_id, reason, error)
         with self.store.lock:
-            self.channels.pause_channel(row.channel_id, f"{error}: {reason}")
+            self.channels.pause_channel(
+                row.channel_id, f"{error}: {reason}", team_id=row.team_id
+            )
             self._save(row, status="paused", last_error=error)
         report.paused += 1
 

@@ -45,7 +45,7 @@ def post_follow_up(
         return
     if not fresh:
         found = find_reply(
-            deliverer.client,
+            deliverer.client_for(row),
             row.channel_id,
             row.thread_ts,
             event_type=METADATA_TYPE,
@@ -60,7 +60,8 @@ def post_follow_up(
     if row.status != "posting":
         row = deliverer._save(row, status="posting")
     response = yield from deliverer._paced_call(
-        deliverer.client.chat_postMessage,
+        row,
+        "chat_postMessage",
         channel=row.channel_id,
         thread_ts=row.thread_ts,
         text=payload["text"],

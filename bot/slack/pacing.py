@@ -3,9 +3,11 @@
 Also the scheduler that runs many channels' posts on a few worker threads without sleeping.
 
 Slack asks for at most one message a second in a channel, and a 429 answers for a method
-across the whole workspace. `Pacer` keeps both clocks; `run_paced` runs each channel's
-steps (a generator that yields the monotonic time it may go on at) so that a worker whose
-channel must wait serves another channel meanwhile.
+across the whole workspace. `Pacer` keeps both clocks, per workspace (its key, "" in
+single-workspace mode): a 429 in one workspace never slows another's posts, and one
+channel id in two workspaces (Slack Connect) is paced as two channels. `run_paced` runs
+each channel's steps (a generator that yields the monotonic time it may go on at) so that a
+worker whose channel must wait serves another channel meanwhile.
 """
 
 from __future__ import annotations
@@ -44,12 +46,15 @@ class Pacer:
         self.interval = interval
         self.clock = clock
         self._lock = threading.Lock()
-        self._last_call: dict[str, float] = {}
-        self._paused_until: dict[str, datetime] = {}
+        self._last_call: dict[tuple[str, str], float] = {}  # (workspace, channel)
+        self._paused_until: dict[tuple[str, str], datetime] = {}  # (workspace, method)
 
-    def turn(self, method: str, channel: str, *, max_wait: float) -> Generator[float, None, None]:
-        """Yield the monotonic times to wait for until a call of `method` to `channel` may
-        start; raise `MethodPaused` when the method's pause is longer than `max_wait`.
+    def turn(
+        self, method: str, channel: str, *, max_wait: float, team: str = ""
+    ) -> Generator[float, None, None]:
+        """Yield the monotonic times to wait for until a call of `method` to `channel` (of
+        workspace `team`) may start; raise `MethodPaused` when the method's pause in that
+        workspace is longer than `max_wait`.
 
         After a pause, look again: another channel may have met a 429 meanwhile. A wait
         already waited out is not waited again, even when an injected clock stands still
@@ -58,14 +63,14 @@ class Pacer:
         waited: datetime | None = None
         paced = False
         while True:
-            until, paused_for = self.pause(method)
+            until, paused_for = self.pause(method, team)
             if until == waited:
                 paused_for = 0.0
             if paused_for > max_wait:
                 raise MethodPaused(paused_for)
             resume = time.monotonic() + paused_for if paused_for > 0 else 0.0
             with self._lock:
-                last = self._last_call.get(channel)
+                last = self._last_call.get((team, channel))
             if last is not None and not paced:
                 resume = max(resume, last + self.interval)
             if resume <= time.monotonic():
@@ -75,24 +80,31 @@ class Pacer:
             paced = True
             yield resume
 
-    def called(self, channel: str) -> None:
+    def called(self, channel: str, team: str = "") -> None:
         """A call to `channel` came back (accepted or not): its interval starts now."""
         with self._lock:
-            self._last_call[channel] = time.monotonic()
+            self._last_call[(team, channel)] = time.monotonic()
 
-    def pause_method(self, method: str, seconds: float) -> None:
-        """After a 429: no call of `method`, to any channel, for `seconds`."""
+    def pause_method(self, method: str, seconds: float, team: str = "") -> None:
+        """After a 429: no call of `method`, to any channel of workspace `team`, for
+        `seconds` (Slack's limits are per workspace: other workspaces go on)."""
         until = self.clock() + timedelta(seconds=seconds)
         with self._lock:
-            current = self._paused_until.get(method)
+            current = self._paused_until.get((team, method))
             if current is None or current < until:
-                self._paused_until[method] = until
-        log.info("Slack rate-limited %s: pausing it for %.1f s for every channel", method, seconds)
+                self._paused_until[(team, method)] = until
+        log.info(
+            "Slack rate-limited %s%s: pausing it for %.1f s for every channel",
+            method,
+            f" in workspace {team}" if team else "",
+            seconds,
+        )
 
-    def pause(self, method: str) -> tuple[datetime | None, float]:
-        """When the method's current pause ends, and how many seconds are left of it."""
+    def pause(self, method: str, team: str = "") -> tuple[datetime | None, float]:
+        """When the method's current pause (in workspace `team`) ends, and how many seconds
+        are left of it."""
         with self._lock:
-            until = self._paused_until.get(method)
+            until = self._paused_until.get((team, method))
         if until is None:
             return None, 0.0
         return until, max(0.0, (until - self.clock()).total_seconds())

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 
 from bot.radar.models import lead_member
 from bot.radar.service import ModelLookup
@@ -153,13 +153,16 @@ def _release_details(body: dict, respond: Reply, radar: SlackRadar) -> None:
     respond(**payload, response_type="ephemeral", replace_original=False)
 
 
-def mute_lab(ack: Ack, body: dict, respond: Respond, radar: SlackRadar) -> None:
+def mute_lab(
+    ack: Ack, body: dict, respond: Respond, radar: SlackRadar, context: BoltContext
+) -> None:
     ack()
+    team = radar.workspace_of(context)  # the mute is filed under the clicker's workspace
     # A store write, which may queue behind a poll's commit: on the write pool.
-    radar.while_writing(respond, lambda reply: _mute_lab(body, reply, radar))
+    radar.while_writing(respond, lambda reply: _mute_lab(body, reply, radar, team))
 
 
-def _mute_lab(body: dict, respond: Reply, radar: SlackRadar) -> None:
+def _mute_lab(body: dict, respond: Reply, radar: SlackRadar, team: str) -> None:
     channel = _channel(body)
     if not _value(body) or not channel:
         respond(
@@ -174,7 +177,7 @@ def _mute_lab(body: dict, respond: Reply, radar: SlackRadar) -> None:
         _refuse(respond, str(exc))
         return
     user = (body.get("user") or {}).get("id")
-    radar.core.channels.mute(channel, lab, None, user)
+    radar.core.channels.mute(channel, lab, None, user, team_id=team)
     text = (
         f"Muted `{escape(lab)}` in this channel. "
         f"`{radar.settings.radar_command} unmute {escape(lab)}` to hear from it again."

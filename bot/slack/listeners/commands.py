@@ -8,7 +8,6 @@ the ack becomes a friendly ephemeral reply and a log line, never silence.
 from __future__ import annotations
 
 import logging
-import math
 import re
 from collections.abc import Callable
 from datetime import timedelta
@@ -19,11 +18,12 @@ from slack_bolt import Ack, App, Respond
 from bot.radar.digest import scoreboard
 from bot.radar.filters import describe
 from bot.radar.service import ModelLookup
-from bot.radar.vocabulary import weekday_name
-from bot.slack import errors, grammar
+from bot.slack import grammar
 from bot.slack.adoption_answers import answer_adoption, stats_with_race
 from bot.slack.context import Reply, SlackRadar
 from bot.slack.grammar import UsageError
+from bot.slack.listeners import channel_commands as channel
+from bot.slack.listeners.channel_commands import refuse_unless_admin
 from bot.slack.mrkdwn import escape
 from bot.slack.render import (
     comparison,
@@ -34,7 +34,6 @@ from bot.slack.render import (
     ok_message,
     release_list,
     stats_message,
-    subscriptions_list,
 )
 from bot.slack.tables import comparison_table, stats_table
 from bot.webhooks.sync import sync_quietly, webhooks_managed
@@ -237,134 +236,6 @@ def _adoption(cmd: grammar.Adoption, command: dict, radar: SlackRadar) -> Payloa
     return answer_adoption(cmd.target, radar.core, radar_command=radar.settings.radar_command)
 
 
-def _refuse_unless_admin(command: dict, radar: SlackRadar) -> Payload | None:
-    if radar.may_change_settings(command.get("user_id")):
-        return None
-    return error_message(
-        "Sorry, only the radar's admins can change subscriptions and tracked labs here.",
-        hint="Ask an admin, or use `latest`, `stats` and `/model`, which are open to everyone.",
-    )
-
-
-def _subscribe(cmd: grammar.Subscribe, command: dict, radar: SlackRadar) -> Payload:
-    if refusal := _refuse_unless_admin(command, radar):
-        return refusal
-    channel = command.get("channel_id") or ""
-    sub, created = radar.core.channels.subscribe(channel, cmd.filters, command.get("user_id"))
-    what = describe(cmd.filters)
-    if created:
-        return _ok(
-            f"Subscribed this channel to notable releases: {escape(what)}. "
-            f"Subscription id `{sub.id}`.",
-            f"A weekly digest comes with it (Monday 09:00 by default). "
-            f"`{radar.settings.radar_command} unsubscribe {sub.id}` to stop.",
-        )
-    return _ok(f"This channel already has that subscription (`{sub.id}`): {escape(what)}.")
-
-
-def _unsubscribe(cmd: grammar.Unsubscribe, command: dict, radar: SlackRadar) -> Payload:
-    if refusal := _refuse_unless_admin(command, radar):
-        return refusal
-    channel = command.get("channel_id") or ""
-    removed = radar.core.channels.unsubscribe(channel, cmd.target)
-    if removed:
-        ids = ", ".join(f"`{s.id}`" for s in removed)
-        if not radar.core.channels.subscriptions(channel):
-            return _ok(
-                f"Removed {ids}. This channel gets no more alerts and no weekly digest.",
-                f"`{radar.settings.radar_command} digest weekly mon 09:00` keeps the digest "
-                "without alerts.",
-            )
-        return _ok(f"Removed {ids}. This channel will get no alerts from them.")
-    current = radar.core.channels.subscriptions(channel)
-    hint = (
-        "This channel's subscriptions: " + ", ".join(f"`{s.id}`" for s in current)
-        if current
-        else "This channel has no subscriptions."
-    )
-    return error_message(f"There is no subscription `{cmd.target}` here.", hint=hint)
-
-
-def _subscriptions(cmd: grammar.ListSubscriptions, command: dict, radar: SlackRadar) -> Payload:
-    channels = radar.core.channels
-    channel = command.get("channel_id") or ""
-    return subscriptions_list(
-        channels.subscriptions(channel),
-        channels.active_mutes(channel),
-        channels.schedule(channel),
-        now=radar.core.clock(),
-        radar_command=radar.settings.radar_command,
-        failed=radar.core.outbox.failed(channel),
-    )
-
-
-def _mute(cmd: grammar.MuteLab, command: dict, radar: SlackRadar) -> Payload:
-    channel = command.get("channel_id") or ""
-    until = radar.core.clock() + cmd.duration if cmd.duration else None
-    radar.core.channels.mute(channel, cmd.org, until, command.get("user_id"))
-    when = f"until {until:%Y-%m-%d %H:%M} UTC" if until else "until you unmute it"
-    return _ok(
-        f"Muted `{escape(cmd.org)}` in this channel {when}.",
-        f"`{radar.settings.radar_command} unmute {escape(cmd.org)}` to hear from it again.",
-    )
-
-
-def _unmute(cmd: grammar.UnmuteLab, command: dict, radar: SlackRadar) -> Payload:
-    channel = command.get("channel_id") or ""
-    if radar.core.channels.unmute(channel, cmd.org):
-        return _ok(f"Unmuted `{escape(cmd.org)}` in this channel.")
-    return error_message(f"`{cmd.org}` was not muted here.")
-
-
-def _digest_now(cmd: grammar.DigestNow, command: dict, radar: SlackRadar) -> Payload:
-    channel = command.get("channel_id") or ""
-    now = radar.core.clock()
-    next_run = radar.core.channels.claim_digest_now(channel, now)
-    if next_run is not None:
-        minutes = max(1, math.ceil((next_run - now).total_seconds() / 60))
-        return error_message(
-            "A digest was posted here on demand a few minutes ago.",
-            hint=f"`digest now` can run again in this channel in {minutes} min "
-            f"(at {next_run:%H:%M} UTC). The weekly digest comes on its own.",
-        )
-    result = None
-    try:
-        result = radar.digests.post(channel)
-    finally:
-        if result is None or not result.ok:  # nothing was posted: the channel may retry
-            radar.core.channels.release_digest_now(channel, now)
-    if result.ok:
-        return _ok("Posted this week's digest to the channel.")
-    if result.error in errors.NEEDS_INVITE:
-        return error_message(
-            "I cannot post in this channel yet.",
-            hint="Invite me first: `/invite @Open Model Radar`.",
-        )
-    return error_message(f"Slack did not accept the digest ({result.error or 'error'}).")
-
-
-def _digest_weekly(cmd: grammar.DigestWeekly, command: dict, radar: SlackRadar) -> Payload:
-    if refusal := _refuse_unless_admin(command, radar):
-        return refusal
-    schedule = radar.core.channels.set_schedule(
-        command.get("channel_id") or "", cmd.weekday, cmd.time, cmd.timezone
-    )
-    return _ok(
-        f"Weekly digest set: every {weekday_name(schedule.weekday)} at {schedule.time} "
-        f"({escape(schedule.timezone)})."
-    )
-
-
-def _digest_off(cmd: grammar.DigestOff, command: dict, radar: SlackRadar) -> Payload:
-    if refusal := _refuse_unless_admin(command, radar):
-        return refusal
-    radar.core.channels.disable_digest(command.get("channel_id") or "")
-    return _ok(
-        "Weekly digests are off for this channel. Alerts are unaffected.",
-        f"`{radar.settings.radar_command} digest weekly mon 09:00` turns them back on.",
-    )
-
-
 def _labs(cmd: grammar.Labs, command: dict, radar: SlackRadar) -> Payload:
     return labs_list(
         radar.core.registry.labs(cmd.country),
@@ -374,7 +245,7 @@ def _labs(cmd: grammar.Labs, command: dict, radar: SlackRadar) -> Payload:
 
 
 def _track(cmd: grammar.Track, command: dict, radar: SlackRadar) -> Payload:
-    if refusal := _refuse_unless_admin(command, radar):
+    if refusal := refuse_unless_admin(command, radar):
         return refusal
     try:
         lab = radar.core.service.track_lab(cmd.namespace, cmd.country)
@@ -388,7 +259,7 @@ def _track(cmd: grammar.Track, command: dict, radar: SlackRadar) -> Payload:
 
 
 def _untrack(cmd: grammar.Untrack, command: dict, radar: SlackRadar) -> Payload:
-    if refusal := _refuse_unless_admin(command, radar):
+    if refusal := refuse_unless_admin(command, radar):
         return refusal
     if radar.core.service.untrack_lab(cmd.namespace):
         return _ok(f"Stopped tracking `{escape(cmd.namespace)}`." + _webhooks_follow(radar))
@@ -429,14 +300,14 @@ HANDLERS: dict[type, Callable[[Any, dict, SlackRadar], Payload]] = {
     grammar.Compare: _compare,
     grammar.Stats: _stats,
     grammar.Adoption: _adoption,
-    grammar.Subscribe: _subscribe,
-    grammar.Unsubscribe: _unsubscribe,
-    grammar.ListSubscriptions: _subscriptions,
-    grammar.MuteLab: _mute,
-    grammar.UnmuteLab: _unmute,
-    grammar.DigestNow: _digest_now,
-    grammar.DigestWeekly: _digest_weekly,
-    grammar.DigestOff: _digest_off,
+    grammar.Subscribe: channel.subscribe,
+    grammar.Unsubscribe: channel.unsubscribe,
+    grammar.ListSubscriptions: channel.subscriptions,
+    grammar.MuteLab: channel.mute,
+    grammar.UnmuteLab: channel.unmute,
+    grammar.DigestNow: channel.digest_now,
+    grammar.DigestWeekly: channel.digest_weekly,
+    grammar.DigestOff: channel.digest_off,
     grammar.Labs: _labs,
     grammar.Track: _track,
     grammar.Untrack: _untrack,
