@@ -27,6 +27,7 @@ from bot.serve import freeze_long_lived
 from bot.slack.app import build_slack
 from bot.slack.context import SlackRadar
 from bot.slack.server import build_asgi
+from bot.slack.workspaces import Workspaces
 from bot.store import open_database
 from bot.webhooks.receiver import build_receiver
 from tests.doubles.signing import (
@@ -97,6 +98,7 @@ class RadarHarness:
         db_path: Path,
         *,
         clock: FakeClock | None = None,
+        workspaces: Workspaces | None = None,
         **settings_overrides: object,
     ) -> None:
         self.clock = clock or FakeClock()
@@ -116,7 +118,7 @@ class RadarHarness:
             clock=self.clock,
         )
         freeze_long_lived(self.core)  # as `serve` does
-        self.app, self.radar = build_slack(self.core)
+        self.app, self.radar = build_slack(self.core, workspaces=workspaces)
         self.radar.deliverer.sleep = lambda _s: None  # pacing is asserted in its own test
         # `POST /hub/webhook` when HF_WEBHOOK_SECRET is among the overrides, as in `serve`.
         self.hub_webhook = build_receiver(self.core, self.radar.deliverer.drain)

@@ -30,9 +30,10 @@ TABLE_PREFIX = "radar_"
 # Fields that queries filter on, per collection: expression indexes on `doc->>field`.
 INDEXED: dict[str, tuple[str, ...]] = {
     "releases": ("lab",),
-    "subscriptions": ("channel_id",),
-    "mutes": ("channel_id",),
-    "deliveries": ("status", "release_id"),
+    "subscriptions": ("channel_id", "team_id"),
+    "mutes": ("channel_id", "team_id"),
+    "digests": ("team_id",),
+    "deliveries": ("status", "release_id", "team_id"),
     "models": ("release_id",),
 }
 # Conditions an update must meet (`existing` is the stored row, `EXCLUDED` the new one).
@@ -77,6 +78,11 @@ PG_MIGRATIONS: dict[int, list[str]] = {
         # One Slack message is one delivery row: two rows can never claim the same post.
         "CREATE UNIQUE INDEX IF NOT EXISTS radar_deliveries_message ON radar_deliveries "
         "((doc->>'channel_id'), (doc->>'ts')) WHERE doc->>'ts' IS NOT NULL",
+    ],
+    3: [
+        # Many workspaces: forgetting one finds its channel settings and outbox rows.
+        f"CREATE INDEX IF NOT EXISTS radar_{name}_team_id ON radar_{name} ((doc->>'team_id'))"
+        for name in ("subscriptions", "mutes", "digests", "deliveries")
     ],
 }
 PG_SCHEMA_VERSION = max(PG_MIGRATIONS)
