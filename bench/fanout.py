@@ -202,7 +202,8 @@ def main() -> None:
         try:
             for index in range(repeats):
                 slack.call("reset")
-                floors.append(post_only(deliverer.client, channels, deliverer.workers))
+                client = deliverer.workspaces.client_for("")  # the one workspace
+                floors.append(post_only(client, channels, deliverer.workers))
                 clock.advance(hours=1)
                 release = announce(core, index, clock)
                 announced.append(timed_drain(core, deliverer))

@@ -24,6 +24,7 @@ BENCHMARKS = (
     "poll_cycle",
     "store_scale",
     "fanout",
+    "fanout_workspaces",
     "detection_latency",
     "hub_budget",
 )
@@ -129,6 +130,17 @@ def test_fanout_reached_every_channel_once(
     assert figures["release_grows"]["updated"] == [figures["channels"]]
     assert report["targets"]["channels_without_exactly_one_alert"]["value"] == 0
     assert figures["slack_violations"] == []
+
+
+def test_fanout_to_many_workspaces_reached_each_through_its_own_token(
+    runs: dict[str, subprocess.CompletedProcess[str]],
+) -> None:
+    report = report_of(runs["fanout_workspaces"])
+    figures = report["figures"]
+    assert figures["announce"]["posted"] == figures["rows"] > figures["workspaces"]
+    assert figures["release_grows"]["updated"] == figures["rows"]
+    assert report["targets"]["channels_without_one_alert_and_one_reply"]["value"] == 0
+    assert figures["slack_violations"] == []  # a wrong workspace's token would be one
 
 
 def test_hub_budget_counted_every_part_of_a_day_of_polls(

@@ -10,6 +10,10 @@ out with and the key its channel settings are filed under. Two implementations:
 
 Background jobs (alerts, digests, follow-ups) look a row's client up by its key;
 listeners get theirs from Bolt's per-request context.
+
+When Slack says the app left a workspace (`app_uninstalled`, or `tokens_revoked` for the bot
+token), `SlackRadar.forget_workspace(team_id)` deletes what is filed under its key
+(`ChannelSettings.forget_workspace`) and then calls `forget(key)`.
 """
 
 from __future__ import annotations
