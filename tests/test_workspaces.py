@@ -16,12 +16,14 @@ import json
 import os
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from slack_sdk import WebClient
 
 from bot.config import Settings
+from bot.schedule import poll_and_deliver
 from bot.slack.workspace_clients import NOT_INSTALLED
 from tests.doubles import hub_fixtures as fx
 from tests.doubles.hub_server import HubStandIn
@@ -413,3 +415,28 @@ def test_radar_admins_are_read_per_workspace() -> None:
         "T3": frozenset({"U_X"}),
     }
     assert Settings(_env_file=None, radar_admins="").admins_by_workspace == {}
+
+
+def test_adoption_follow_ups_reply_in_each_workspace_thread(world: TwoWorkspaces) -> None:
+    world.radar("subscribe", team="T1")
+    world.radar("subscribe", team="T2", user="U_BOB")
+    clock, repo = world.bot.clock, "Qwen/Qwen9-32B"
+    world.hub.add(fx.model_json(repo, created_at=clock.now - timedelta(hours=1), params=30 * fx.B))
+    clock.advance(minutes=5)
+    poll_and_deliver(world.bot.core, world.bot.radar)
+    world.bot.drain()
+    for age in range(1, 9):
+        clock.advance(days=1)
+        world.hub.update(repo, downloadsAllTime=1_000 * age, downloads=1_000 * age)
+        poll_and_deliver(world.bot.core, world.bot.radar)
+        world.bot.drain()
+
+    for slack in (world.one, world.two):
+        [alert] = [m for m in slack.messages(SHARED) if m["thread_ts"] is None]
+        replies = [
+            m
+            for m in slack.messages(SHARED)
+            if (m.get("metadata") or {}).get("event_type") == "radar_follow_up"
+        ]
+        assert [m["thread_ts"] for m in replies] == [alert["ts"]], "one follow-up, in its thread"
+        assert "*Day 7*" in shown_text(replies[0])
