@@ -224,7 +224,9 @@ class Deliverer:
             except NotInstalled:
                 self._save(row, status="dropped", last_error=NOT_INSTALLED)
                 log.warning(
-                    "dropping alert %s for %s: %s", row.release_id, row.channel_id,
+                    "dropping alert %s for %s: %s",
+                    row.release_id,
+                    row.channel_id,
                     NOT_INSTALLED_REASON,
                 )
                 report.dropped += 1
