@@ -226,6 +226,22 @@ def test_radar_admins_apply_per_workspace(tmp_path: Path) -> None:
         assert "latest" in world.radar("subscribe", team="T1", user="U_BOSS")  # the hint
 
 
+def test_with_many_workspaces_only_the_operators_change_the_shared_labs(tmp_path: Path) -> None:
+    """Tracked labs serve every workspace: a workspace's own admin may not untrack one
+    under the others' feet; an operator (RADAR_ADMINS entry with no workspace) may."""
+    for world in two_workspaces(tmp_path, radar_admins="T2:U_BOSS, U_ROOT"):
+        refused = "shared by every workspace"
+        assert refused in world.radar("untrack deepseek-ai", team="T2", user="U_BOSS")
+        assert refused in world.radar("track newlab-ai CN", team="T1", user="U_ANN")
+        assert "`deepseek-ai`" in world.radar("labs china", team="T2", user="U_BOSS")
+        assert "Now tracking `newlab-ai`" in world.radar(
+            "track newlab-ai CN", team="T2", user="U_ROOT"
+        )
+        assert "Stopped tracking `newlab-ai`" in world.radar(
+            "untrack newlab-ai", team="T1", user="U_ROOT"
+        )
+
+
 # ------------------------------------------------------------ leaving a workspace
 
 

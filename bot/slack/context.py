@@ -238,6 +238,16 @@ class SlackRadar:
             admins = admins | by_team.get(team_id, frozenset())
         return not admins or (user_id or "") in admins
 
+    def may_change_labs(self, user_id: str | None, team_id: str | None = None) -> bool:
+        """Who may track and untrack labs. The tracked labs are shared by every workspace
+        the radar serves, so with many workspaces only its operators may change them: the
+        RADAR_ADMINS entries without a workspace (`U123`). With one workspace they are its
+        settings like any other."""
+        if not self.workspaces.multi:
+            return self.may_change_settings(user_id, team_id)
+        operators = self.settings.admins_by_workspace.get("", frozenset())
+        return (user_id or "") in operators
+
     def forget_workspace(self, team_id: str | None) -> None:
         """The app was uninstalled from a workspace (or its bot token revoked): delete that
         workspace's settings and queued alerts, then drop its installation.

@@ -244,8 +244,21 @@ def _labs(cmd: grammar.Labs, command: dict, radar: SlackRadar) -> Payload:
     )
 
 
+def _refuse_unless_operator(command: dict, radar: SlackRadar) -> Payload | None:
+    """The refusal for a user who may not change the tracked labs, else None."""
+    if not radar.workspaces.multi:
+        return refuse_unless_admin(command, radar)
+    if radar.may_change_labs(command.get("user_id"), command.get("team_id")):
+        return None
+    return error_message(
+        "Sorry, the tracked labs are shared by every workspace this radar serves, so only "
+        "its operators can change them.",
+        hint="Ask the radar's operator; `labs` lists what is tracked, open to everyone.",
+    )
+
+
 def _track(cmd: grammar.Track, command: dict, radar: SlackRadar) -> Payload:
-    if refusal := refuse_unless_admin(command, radar):
+    if refusal := _refuse_unless_operator(command, radar):
         return refusal
     try:
         lab = radar.core.service.track_lab(cmd.namespace, cmd.country)
@@ -259,7 +272,7 @@ def _track(cmd: grammar.Track, command: dict, radar: SlackRadar) -> Payload:
 
 
 def _untrack(cmd: grammar.Untrack, command: dict, radar: SlackRadar) -> Payload:
-    if refusal := refuse_unless_admin(command, radar):
+    if refusal := _refuse_unless_operator(command, radar):
         return refusal
     if radar.core.service.untrack_lab(cmd.namespace):
         return _ok(f"Stopped tracking `{escape(cmd.namespace)}`." + _webhooks_follow(radar))
