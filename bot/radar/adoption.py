@@ -36,10 +36,6 @@ from bot.radar.adoption_series import (
     read,
     since_first_seen,
 )
-
-# The series ids are named here too for the Slack modules that import them from here.
-from bot.radar.adoption_series import lab_series_id as lab_series_id
-from bot.radar.adoption_series import release_series_id as release_series_id
 from bot.radar.models import AdoptionSeries, ModelRecord, Region, Release, as_utc
 from bot.radar.vocabulary import REGION_ORDER
 

@@ -14,10 +14,6 @@ from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-# `flag` and `country_name` are named here too for the Slack modules that import them
-# from the registry's module.
-from bot.radar.countries import country_name as country_name
-from bot.radar.countries import flag as flag
 from bot.radar.countries import parse_country, region_for_country
 from bot.radar.models import Lab, Region
 

@@ -7,13 +7,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bot.radar.adoption import (
-    book_and_releases,
-    epoch_day,
-    lab_series_id,
-    race,
-    release_series_id,
-)
+from bot.radar.adoption import book_and_releases, race
+from bot.radar.adoption_series import epoch_day, lab_series_id, release_series_id
 from bot.radar.models import Release
 from bot.slack.adoption_view import (
     lab_adoption,

@@ -11,16 +11,9 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from bot.radar.adoption import (
-    TOP_N,
-    AdoptionSeries,
-    BestScore,
-    Race,
-    Reading,
-    Standing,
-    day_date,
-)
-from bot.radar.labs import flag
+from bot.radar.adoption import TOP_N, AdoptionSeries, BestScore, Race, Standing
+from bot.radar.adoption_series import Reading, day_date
+from bot.radar.countries import flag
 from bot.radar.models import Lab, ModelRecord, Release
 from bot.radar.vocabulary import REGION_MARKS, REGION_NAMES
 from bot.slack.mrkdwn import escape, escape_inline

@@ -14,7 +14,8 @@ import weakref
 from collections.abc import Generator
 from typing import TYPE_CHECKING
 
-from bot.radar.adoption import book_from_store, epoch_day, release_series_id
+from bot.radar.adoption import book_from_store
+from bot.radar.adoption_series import epoch_day, release_series_id
 from bot.radar.followups import METADATA_TYPE, follow_up_key
 from bot.radar.models import Delivery, Release
 from bot.slack.adoption_view import follow_up_reply

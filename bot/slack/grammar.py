@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.radar.countries import parse_country
 from bot.radar.filters import FilterError, parse_filters
-from bot.radar.labs import LabRegistry, parse_country
+from bot.radar.labs import LabRegistry
 from bot.radar.models import Filters
 from bot.radar.vocabulary import WEEKDAY_NAMES
 

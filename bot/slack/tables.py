@@ -14,8 +14,8 @@ import html
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from bot.radar.countries import flag
 from bot.radar.digest import Scoreboard
-from bot.radar.labs import flag
 from bot.radar.models import ModelRecord
 from bot.radar.vocabulary import REGION_SHORT_NAMES, country_text
 from bot.slack.mrkdwn import plain

@@ -18,8 +18,9 @@ from urllib.parse import urlsplit
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.radar.adoption import Reading, book_and_releases, epoch_day
-from bot.radar.labs import country_name, flag
+from bot.radar.adoption import book_and_releases
+from bot.radar.adoption_series import Reading, epoch_day
+from bot.radar.countries import country_name, flag
 from bot.radar.service import ModelLookup
 from bot.slack.adoption_view import reading_text, score_text
 from bot.slack.context import SlackRadar
