@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -28,6 +28,22 @@ def is_set(secret: SecretStr | None) -> bool:
     return secret is not None and bool(secret.get_secret_value().strip())
 
 
+# The bot's Slack scopes: the one list the OAuth install asks for and manifest.yaml's
+# `oauth_config.scopes.bot` declares (tests/test_oauth_install.py keeps the two in step).
+BOT_SCOPES: tuple[str, ...] = (
+    "commands",
+    "chat:write",
+    "chat:write.public",
+    "channels:join",
+    "channels:history",
+    "groups:history",
+    "files:write",
+    "links:read",
+    "links:write",
+)
+OAUTH_VARIABLES = ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_STATE_SECRET")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env",
@@ -43,6 +59,18 @@ class Settings(BaseSettings):
         default=None, description="xapp- token; when set the bot runs in Socket Mode."
     )
     slack_api_url: str = "https://slack.com/api/"
+    # OAuth (many workspaces): on when all three are set; then no SLACK_BOT_TOKEN.
+    slack_client_id: str | None = None
+    slack_client_secret: SecretStr | None = None
+    slack_state_secret: SecretStr | None = Field(
+        default=None, description="Signs the OAuth state handed to the installing browser."
+    )
+    slack_scopes: str = Field(
+        default=",".join(BOT_SCOPES), description="Bot scopes the install asks for."
+    )
+    # A workspace's bot token is refreshed when it expires within this many minutes
+    # (Slack's rotated tokens live 12 hours).
+    slack_token_rotation_minutes: int = Field(default=120, ge=1, le=600)
     radar_admins: str = Field(
         default="",
         description="Comma-separated Slack user ids allowed to change subscriptions: `U123` "
@@ -134,6 +162,54 @@ class Settings(BaseSettings):
             raise ValueError("must look like /name")
         return value
 
+    @model_validator(mode="after")
+    def _one_slack_mode(self) -> Settings:
+        """OAuth takes all three variables, and replaces the single bot token and Socket
+        Mode rather than mixing with them: a half-configured install is refused in words."""
+        given = self._oauth_given()
+        if not given:
+            return self
+        if len(given) < len(OAUTH_VARIABLES):
+            missing = [name for name in OAUTH_VARIABLES if name not in given]
+            raise ValueError(
+                f"OAuth (many workspaces) needs {', '.join(OAUTH_VARIABLES)} together; "
+                f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing"
+            )
+        if is_set(self.slack_bot_token):
+            raise ValueError(
+                "SLACK_BOT_TOKEN is for one workspace, SLACK_CLIENT_ID/SECRET/STATE_SECRET "
+                "for OAuth installs in many: set one or the other, not both"
+            )
+        if self.socket_mode:
+            raise ValueError(
+                "OAuth installs need the public /slack/oauth_redirect URL, so they run in "
+                "HTTP mode: leave SLACK_APP_TOKEN empty"
+            )
+        if not self.bot_scopes:
+            raise ValueError("SLACK_SCOPES must name at least one bot scope")
+        return self
+
+    @property
+    def oauth(self) -> bool:
+        """Many workspaces install the app through Slack's OAuth flow (see `_one_slack_mode`)."""
+        return len(self._oauth_given()) == len(OAUTH_VARIABLES)
+
+    def _oauth_given(self) -> list[str]:
+        """Which of the OAuth variables are set (and not blank)."""
+        client_id = SecretStr(self.slack_client_id) if self.slack_client_id else None
+        values = (client_id, self.slack_client_secret, self.slack_state_secret)
+        return [name for name, value in zip(OAUTH_VARIABLES, values, strict=True) if is_set(value)]
+
+    @property
+    def bot_scopes(self) -> list[str]:
+        return [scope.strip() for scope in self.slack_scopes.split(",") if scope.strip()]
+
+    @property
+    def slack_authorize_url(self) -> str:
+        """Slack's authorize page, beside the Web API (so the Slack stand-in serves it too)."""
+        base = self.slack_api_url.removesuffix("/").removesuffix("/api")
+        return f"{base}/oauth/v2/authorize"
+
     @property
     def socket_mode(self) -> bool:
         return is_set(self.slack_app_token)
@@ -166,5 +242,7 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
-        name = str(first["loc"][0]).upper() if first.get("loc") else "configuration"
+        if not first.get("loc"):  # a rule across variables: its message names them
+            raise ConfigError(str(first["msg"]).removeprefix("Value error, ")) from None
+        name = str(first["loc"][0]).upper()
         raise ConfigError(f"invalid {name}: {first['msg']}") from None

@@ -12,7 +12,11 @@ import re
 import sys
 from collections.abc import Iterable
 
-TOKEN_SHAPES = re.compile(r"\b(xox[abposr]-[\w-]+|xapp-[\w-]+|hf_[A-Za-z0-9]{10,})")
+# Rotating tokens (OAuth installs with token rotation) look like `xoxe.xoxb-1-…`, their
+# refresh tokens `xoxe-1-…`.
+TOKEN_SHAPES = re.compile(
+    r"\b(xoxe\.xox[abposr]-[\w-]+|xox[abposre]-[\w-]+|xapp-[\w-]+|hf_[A-Za-z0-9]{10,})"
+)
 
 
 class RedactSecrets(logging.Filter):

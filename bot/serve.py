@@ -57,7 +57,7 @@ def missing_settings(settings: Settings) -> list[str]:
     """The Slack settings `serve` still needs (an empty value counts as missing)."""
 
     missing = []
-    if not is_set(settings.slack_bot_token):
+    if not is_set(settings.slack_bot_token) and not settings.oauth:  # OAuth: a token a workspace
         missing.append("SLACK_BOT_TOKEN")
     if not settings.socket_mode and not is_set(settings.slack_signing_secret):
         missing.append("SLACK_SIGNING_SECRET")
@@ -92,6 +92,21 @@ def freeze_long_lived(core: Core) -> None:
     core.service.index.after_build = gc.freeze
 
 
+def log_installations(settings: Settings, core: Core) -> None:
+    """OAuth mode has no one token to check: say which workspaces are installed instead."""
+    installed = core.store.slack_installs.values()
+    names = ", ".join(sorted(f"{r.team_name or '?'} ({r.workspace})" for r in installed))
+    where = settings.radar_public_url or "https://<your public URL>"
+    log.info(
+        "OAuth mode (client id %s): %d workspace(s) installed%s; new ones install at %s%s",
+        settings.slack_client_id,
+        len(installed),
+        f": {names}" if names else "",
+        where,
+        "/slack/install",
+    )
+
+
 def serve(settings: Settings) -> int:
     missing = missing_settings(settings)
     if missing:
@@ -121,11 +136,14 @@ def serve(settings: Settings) -> int:
         if settings.postgres_url
         else SoleLeader()
     )
-    try:
-        identity = app.client.auth_test()
-        log.info("connected to Slack as %s in %s", identity.get("user"), identity.get("team"))
-    except (SlackApiError, OSError) as exc:
-        log.warning("auth.test failed (%s); carrying on, alerts wait in the outbox", exc)
+    if settings.oauth:
+        log_installations(settings, core)
+    else:
+        try:
+            identity = app.client.auth_test()
+            log.info("connected to Slack as %s in %s", identity.get("user"), identity.get("team"))
+        except (SlackApiError, OSError) as exc:
+            log.warning("auth.test failed (%s); carrying on, alerts wait in the outbox", exc)
     # Hub webhooks need a public URL, so Socket Mode installs keep polling. With several
     # replicas, a follower hands what it receives to the leader through the database.
     hub_webhook = build_receiver(

@@ -20,6 +20,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from typing import Protocol, TypeVar
 
+from bot.radar.installs import OAuthState, SlackInstall
 from bot.radar.models import (
     AdoptionSeries,
     Delivery,
@@ -92,6 +93,10 @@ class Collection(Protocol[T]):
     def find(self, **equals: object) -> list[T]: ...
     def get_many(self, keys: Iterable[str]) -> dict[str, T]: ...
     def revision(self) -> object: ...
+    # Remove and return in one step that no other thread, or replica sharing the database,
+    # can interleave with: of two callers taking one key, exactly one gets the record
+    # (an OAuth state is accepted once). Durable at once where the database is shared.
+    def take(self, key: str) -> T | None: ...
 
 
 class Store(Protocol):
@@ -105,6 +110,8 @@ class Store(Protocol):
     deliveries: Collection[Delivery]
     state: Collection[StateEntry]
     adoption: Collection[AdoptionSeries]
+    slack_installs: Collection[SlackInstall]
+    oauth_states: Collection[OAuthState]
 
     def commit(self) -> None: ...
     def close(self) -> None: ...
@@ -123,4 +130,6 @@ COLLECTIONS: dict[str, type[Record]] = {
     "deliveries": Delivery,
     "state": StateEntry,
     "adoption": AdoptionSeries,
+    "slack_installs": SlackInstall,
+    "oauth_states": OAuthState,
 }

@@ -2,7 +2,9 @@
 
 Nothing here talks to Slack at build time: token verification is off (the `serve`
 command calls `auth.test` itself and logs the outcome), so a Slack outage cannot stop
-the bot from starting and catching up.
+the bot from starting and catching up. In OAuth mode (`Settings.oauth`) the app has no
+bot token: Bolt's install flow (`bot.slack.oauth`) fills the installation store, and each
+request is authorized with its own workspace's token from there.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from bot.slack.context import SlackRadar, install
 from bot.slack.delivery import Deliverer
 from bot.slack.digests import DigestPoster
 from bot.slack.listeners import actions, commands, events
-from bot.slack.workspaces import SingleWorkspace, Workspaces
+from bot.slack.oauth import NOT_INSTALLED, build_oauth_flow, build_workspaces
+from bot.slack.workspaces import Workspaces
 
 log = logging.getLogger(__name__)
 
@@ -50,16 +53,20 @@ def build_slack(
     core: Core, *, client: WebClient | None = None, workspaces: Workspaces | None = None
 ) -> tuple[App, SlackRadar]:
     """The Bolt app and the Slack services. `workspaces`: who the bot serves and each
-    one's client (OAuth mode); by default the one workspace of `client` (token mode)."""
+    one's client; by default the installed workspaces in OAuth mode (`InstalledWorkspaces`),
+    else the one workspace of `client` (token mode)."""
     settings = core.settings
     client = client or build_web_client(settings)
-    workspaces = workspaces or SingleWorkspace(client)
+    workspaces = workspaces or build_workspaces(settings, core.store, client)
     signing_secret = (
         settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     )
     bolt_logger = logging.getLogger("bot.slack.bolt")
     if not any(isinstance(f, _DropTokenNotice) for f in bolt_logger.filters):
         bolt_logger.addFilter(_DropTokenNotice())
+    oauth_flow = (
+        build_oauth_flow(settings, core.store, client, clock=core.clock) if settings.oauth else None
+    )
     app = App(
         client=client,
         signing_secret=signing_secret,
@@ -73,6 +80,8 @@ def build_slack(
             max_workers=LISTENER_THREADS, thread_name_prefix="listener"
         ),
         logger=bolt_logger,
+        oauth_flow=oauth_flow,
+        user_facing_authorize_error_message=NOT_INSTALLED if oauth_flow else None,
     )
     radar = SlackRadar(
         settings=settings,

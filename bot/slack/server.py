@@ -1,4 +1,6 @@
-"""The HTTP front door: Slack requests at `POST /slack/events`, health at `GET /healthz`.
+"""The HTTP front door: Slack requests at `POST /slack/events`, health at `GET /healthz`,
+and in OAuth mode the install pages `GET /slack/install` and `GET /slack/oauth_redirect`
+(handed to Bolt's `OAuthFlow`, as Bolt's own adapters do).
 
 Bolt's own Starlette adapter reads the whole body and lets Bolt parse it before the
 signature is checked, so an unsigned 64 MB body, or one that does not parse, cost memory,
@@ -28,12 +30,12 @@ from contextlib import asynccontextmanager, nullcontext
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.starlette.handler import to_starlette_response
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from bot.radar.poll_status import read_poll_status
@@ -199,16 +201,48 @@ def build_asgi(
             if on_shutdown is not None:
                 await run_in_threadpool(on_shutdown)
 
+    oauth_flow = app.oauth_flow
+
+    async def oauth_page(request: Request) -> Response:
+        """The install start or Slack's redirect back: Bolt's flow, off the event loop."""
+        assert oauth_flow is not None
+        bolt_request = BoltRequest(
+            body="",
+            query=request.url.query,
+            headers={name: value for name, value in request.headers.items()},
+        )
+        handle = (
+            oauth_flow.handle_installation
+            if request.url.path == oauth_flow.install_path
+            else oauth_flow.handle_callback
+        )
+        try:
+            bolt_response: BoltResponse = await run_in_threadpool(handle, bolt_request)
+        except Exception:
+            log.exception("an OAuth install page failed")
+            return HTMLResponse(_OAUTH_FAILED, status_code=500)
+        return to_starlette_response(bolt_response)
+
     routes = [
         Route("/slack/events", slack_events, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
     ]
+    if oauth_flow is not None:  # OAuth mode; otherwise these paths are a 404
+        routes.append(Route(oauth_flow.install_path, oauth_page, methods=["GET"]))
+        routes.append(Route(oauth_flow.redirect_uri_path, oauth_page, methods=["GET"]))
     if hub_webhook is not None:  # HF_WEBHOOK_SECRET set; otherwise the path is a 404
         routes.append(Route("/hub/webhook", hub_webhook.endpoint, methods=["POST"]))
     return Starlette(
         routes=routes,
         lifespan=lifespan,
     )
+
+
+_OAUTH_FAILED = (
+    "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Not installed</title></head>"
+    "<body><h1>Not installed</h1><p>Something went wrong on our side; nothing was "
+    "installed. Try again in a minute; the problem has been logged.</p></body></html>"
+)
 
 
 def _unauthorized() -> Response:

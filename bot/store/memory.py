@@ -88,6 +88,15 @@ class MemoryCollection(Generic[T]):
         """Changes whenever a record is put or deleted (for caches built from the records)."""
         return self._revision
 
+    def take(self, key: str) -> T | None:
+        """Remove and return in one step (one process owns this store: the lock suffices)."""
+        with self._lock:
+            item = self._items.pop(key, None)
+            if item is not None:
+                self.dirty.add(key)
+                self._revision += 1
+            return item
+
 
 class MemoryStore:
     """Everything in memory; `commit()` only clears the change sets. Used by tests and demo."""
@@ -113,6 +122,10 @@ class MemoryStore:
         self.adoption: MemoryCollection[AdoptionSeries] = MemoryCollection(
             "adoption", AdoptionSeries, self.lock
         )
+        # Collections added to COLLECTIONS beyond the nine above get one generically.
+        for name, kind in COLLECTIONS.items():
+            if not hasattr(self, name):
+                setattr(self, name, MemoryCollection(name, kind, self.lock))
         self.commits = 0
 
     def collections(self) -> dict[str, MemoryCollection]:

@@ -31,6 +31,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from tests.doubles.slack_workspaces import SlackWorkspaces, WorkspaceError
+
 # ---------------------------------------------------------------------------------------------
 # Block Kit validation (shared with the renderer tests)
 # ---------------------------------------------------------------------------------------------
@@ -451,6 +453,10 @@ class SlackStandIn:
         self.team_id = "T1"
         self.bot_user_id = "UBOTRADAR"
         self.bot_id = "BRADAR"
+        # Several workspaces and OAuth (tests/doubles/slack_workspaces.py); `_team` is the
+        # workspace of the call being handled (None: the single `token`).
+        self.workspaces = SlackWorkspaces()
+        self._team: str | None = None
         self._clock = clock
         self._wall_clock = wall_clock
         self._condition = threading.Condition(threading.RLock())
@@ -592,13 +598,15 @@ class SlackStandIn:
         """Forget everything recorded (messages, calls, violations); faults are kept."""
         self._reset_records()
 
-    def messages(self, channel: str | None = None) -> list[dict[str, Any]]:
-        """Messages posted with chat.postMessage (as updated since), oldest first."""
+    def messages(self, channel: str | None = None, team: str | None = None) -> list[dict[str, Any]]:
+        """Messages posted with chat.postMessage (as updated since), oldest first; `team`:
+        only those posted with that workspace's token."""
         with self._condition:
             return [
                 copy.deepcopy(message)
                 for message in self._messages
-                if channel is None or message["channel"] == channel
+                if (channel is None or message["channel"] == channel)
+                and (team is None or message.get("team") == team)
             ]
 
     def ephemerals(self, channel: str | None = None) -> list[dict[str, Any]]:
@@ -681,12 +689,15 @@ class SlackStandIn:
                     self._limited_until[method] = (grace, limit)
                 return self._fault_reply(fault)
             try:
-                expected = self.app_token if method in _APP_TOKEN_METHODS else self.token
-                self._check_token(params, auth_header, expected)
-                handler = _METHODS.get(method)
-                if handler is None:
-                    raise _SlackError("unknown_method", [method])
-                body = handler(self, params)
+                if method == "oauth.v2.access":  # client id and secret, no token
+                    body = self._oauth(lambda: self.workspaces.oauth_v2_access(params, auth_header))
+                else:
+                    expected = self.app_token if method in _APP_TOKEN_METHODS else self.token
+                    self._check_token(params, auth_header, expected, method)
+                    handler = _METHODS.get(method)
+                    if handler is None:
+                        raise _SlackError("unknown_method", [method])
+                    body = handler(self, params)
             except _SlackError as error:
                 self.violations.append(Violation(method, error.error, error.details))
                 self.outcomes.append((method, error.error))
@@ -750,7 +761,7 @@ class SlackStandIn:
     # -- helpers used by the method implementations -------------------------------------------
 
     def _check_token(
-        self, params: Mapping[str, Any], auth_header: str | None, expected: str
+        self, params: Mapping[str, Any], auth_header: str | None, expected: str, method: str = ""
     ) -> None:
         token = None
         if auth_header and auth_header.lower().startswith("bearer "):
@@ -758,8 +769,23 @@ class SlackStandIn:
         token = token or params.get("token")
         if not token:
             raise _SlackError("not_authed")
-        if token != expected:
+        workspace = self._oauth(lambda: self.workspaces.resolve(token, method))
+        self._team = workspace.team_id if workspace is not None else None
+        if workspace is None and token != expected:
             raise _SlackError("invalid_auth")
+
+    @staticmethod
+    def _oauth(call: Callable[[], Any]) -> Any:
+        try:
+            return call()
+        except WorkspaceError as error:
+            raise _SlackError(error.error) from None
+
+    def _handle_authorize(self, query: str) -> _Reply:
+        """Slack's authorize page (`SlackWorkspaces.authorize`): a redirect back to the app."""
+        with self._condition:
+            status, headers = self.workspaces.authorize(query)
+            return _Reply(status=status, body="", headers=headers)
 
     def _channel(self, params: Mapping[str, Any], key: str = "channel") -> str:
         channel = params.get(key)
@@ -847,6 +873,8 @@ class SlackStandIn:
     # -- Web API methods -------------------------------------------------------------------------
 
     def _auth_test(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        if self._team is not None:
+            return self.workspaces.workspaces[self._team].auth_test()
         return {
             "url": "https://radar-test.slack.com/",
             "team": "Radar Test",
@@ -884,6 +912,7 @@ class SlackStandIn:
             "unfurl_links": params.get("unfurl_links"),
             "unfurl_media": params.get("unfurl_media"),
             "edited": None,
+            "team": self._team or self.team_id,
         }
         self._messages.append(message)
         self._post_times.setdefault(channel, []).append(self._clock())
@@ -1209,6 +1238,8 @@ class _Handler(BaseHTTPRequestHandler):
                 reply = stand_in._handle_response_url(path.removeprefix("/response/"), payload)
             elif path.startswith("/upload/"):
                 reply = stand_in._handle_upload(path.removeprefix("/upload/"), body)
+            elif path == "/oauth/v2/authorize":
+                reply = stand_in._handle_authorize(urlsplit(self.path).query)
             else:
                 reply = _Reply(status=404, body="not_found")
             self._send(reply)

@@ -30,6 +30,7 @@ CACHED: dict[str, int] = {"models": 20_000}
 # grouping of new repos into releases): kept whole, under the same revision check.
 CACHED_WHOLE = frozenset({"releases"})
 CACHE_CHECK_SECONDS = 1.0
+_MISSING = object()
 
 
 class PostgresCollection(Generic[T]):
@@ -263,6 +264,17 @@ class PostgresCollection(Generic[T]):
             if equals and any(getattr(item, f, None) != v for f, v in equals.items()):
                 continue
             yield item
+
+    def take(self, key: str) -> T | None:
+        """Remove and return at once, outside any commit: `DELETE … RETURNING` lets exactly
+        one of several replicas taking the same key have the row."""
+        with self._lock:
+            pending = self.pending.pop(key, _MISSING)  # this process's newer version wins
+        sql = f"DELETE FROM {self.table} WHERE key = %s RETURNING doc::text"
+        rows = self.store.query(sql, (key,))
+        if pending is not _MISSING:
+            return pending  # type: ignore[return-value]
+        return self.kind.model_validate_json(rows[0][0]) if rows else None
 
     def _stored(self, key: str) -> bool:
         return bool(self.store.query(f"SELECT 1 FROM {self.table} WHERE key = %s", (key,)))

@@ -35,6 +35,7 @@ INDEXED: dict[str, tuple[str, ...]] = {
     "digests": ("team_id",),
     "deliveries": ("status", "release_id", "team_id"),
     "models": ("release_id",),
+    "slack_installs": ("team_id",),
 }
 # Conditions an update must meet (`existing` is the stored row, `EXCLUDED` the new one).
 GUARDS: dict[str, str] = {
@@ -84,6 +85,8 @@ PG_MIGRATIONS: dict[int, list[str]] = {
         f"CREATE INDEX IF NOT EXISTS radar_{name}_team_id ON radar_{name} ((doc->>'team_id'))"
         for name in ("subscriptions", "mutes", "digests", "deliveries")
     ],
+    # OAuth mode: installations (found by team id) and the states of installs under way.
+    4: [*collection_sql("slack_installs"), *collection_sql("oauth_states")],
 }
 PG_SCHEMA_VERSION = max(PG_MIGRATIONS)
 
