@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.radar.installs import OAuthState, SlackInstall
 from bot.radar.models import (
     AdoptionSeries,
     Delivery,
@@ -96,7 +97,33 @@ def one_of_each() -> dict[str, Record]:
             days=[20_697, 20_704],
             totals=[12, 9_012],
         ),
+        "slack_installs": SlackInstall(
+            workspace="T1",
+            team_id="T1",
+            team_name="Acme",
+            installed_at=NOW,
+            installation={"team_id": "T1", "bot_token": "xoxe.xoxb-1-T1-1", "installed_at": 1.5},
+        ),
+        "oauth_states": OAuthState(nonce="n1", expires_at=NOW + timedelta(minutes=10)),
     }
+
+
+def test_take_hands_a_record_out_once_and_the_removal_is_kept(backend: Opener) -> None:
+    store = backend()
+    state = OAuthState(nonce="n1", expires_at=NOW)
+    store.oauth_states.put(state)
+    store.commit()
+    other = backend() if _shared(store) else store  # a replica, where there can be one
+    assert other.oauth_states.take("n1") == state
+    assert store.oauth_states.take("n1") is None
+    assert other.oauth_states.take("n1") is None
+    store.commit()
+    if other is not store:
+        other.close()
+    store.close()
+    again = backend()
+    assert again.oauth_states.get("n1") is None and len(again.oauth_states) == 0
+    again.close()
 
 
 def test_every_collection_survives_a_reopen(backend: Opener) -> None:
