@@ -95,7 +95,8 @@ def freeze_long_lived(core: Core) -> None:
 def log_installations(settings: Settings, core: Core) -> None:
     """OAuth mode has no one token to check: say which workspaces are installed instead."""
     installed = core.store.slack_installs.values()
-    names = ", ".join(sorted(f"{r.team_name or '?'} ({r.workspace})" for r in installed))
+    named = sorted(f"{r.team_name or '?'} ({r.workspace})" for r in installed)
+    names = ", ".join(named[:10]) + (f" and {len(named) - 10} more" if len(named) > 10 else "")
     where = settings.radar_public_url or "https://<your public URL>"
     log.info(
         "OAuth mode (client id %s): %d workspace(s) installed%s; new ones install at %s%s",

@@ -32,7 +32,8 @@ def no_slack_settings(settings: Settings) -> bool:
     """True when nothing of Slack is configured, empty values included (`.env.example`
     leaves them empty); a half-configured Slack is an error `serve` reports."""
     secrets = (settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token)
-    return not any(is_set(secret) for secret in secrets)
+    # OAuth mode has no bot token, yet is Slack.
+    return not (any(is_set(secret) for secret in secrets) or settings.oauth)
 
 
 def watch(settings: Settings, out: TextIO, err: TextIO) -> int:

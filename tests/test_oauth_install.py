@@ -31,6 +31,7 @@ from bot.slack.installations import InstalledWorkspaces
 from bot.slack.oauth import build_workspaces
 from bot.slack.oauth_stores import RadarOAuthStateStore
 from bot.store import MemoryStore, open_database
+from bot.watch import no_slack_settings
 from tests.doubles.signing import FORM, event_body, post_signed, slash_command_body
 from tests.doubles.slack_server import SlackStandIn
 from tests.doubles.slack_workspaces import CLIENT_ID, CLIENT_SECRET
@@ -445,6 +446,10 @@ def test_oauth_mode_needs_no_bot_token_to_serve() -> None:
     assert settings.oauth and missing_settings(settings) == []
     token_mode = load_settings(_env_file=None, slack_signing_secret="s")
     assert not token_mode.oauth and missing_settings(token_mode) == ["SLACK_BOT_TOKEN"]
+    # OAuth without a signing secret is a Slack setup missing a piece, not "no Slack".
+    unsigned = load_settings(_env_file=None, **OAUTH)
+    assert not no_slack_settings(unsigned)
+    assert missing_settings(unsigned) == ["SLACK_SIGNING_SECRET"]
 
 
 @pytest.mark.tinydb_only
@@ -474,3 +479,43 @@ def test_db_migrate_carries_installations_and_prints_no_token(
 @pytest.fixture
 def _no_pg() -> Iterator[None]:
     yield
+
+
+def test_serve_in_oauth_mode_installs_logs_its_workspaces_and_never_a_token(
+    hub, workspaces_slack: SlackStandIn, tmp_path: Path
+) -> None:
+    """`radar serve` as operators run it: no bot token, the install pages served, start-up
+    naming the installed workspaces (no single-token `auth.test`), debug logs redacted."""
+    from tests.serve_process import serving, standin_env
+
+    slack = workspaces_slack
+    env = standin_env(
+        hub,
+        slack,
+        tmp_path,
+        SLACK_BOT_TOKEN="",
+        SLACK_CLIENT_ID=CLIENT_ID,
+        SLACK_CLIENT_SECRET=CLIENT_SECRET,
+        SLACK_STATE_SECRET=STATE_SECRET,
+        LOG_LEVEL="DEBUG",
+        POLL_INTERVAL_SECONDS="3600",
+    )
+    with serving(env, tmp_path) as served:
+        served.wait_ready()
+        slack.workspaces.redirect_url = f"{served.url}/slack/oauth_redirect"
+        slack.workspaces.signed_in = "T_ACME"
+        browser = Browser()
+        page = browser.follow(browser.follow(browser.get(f"{served.url}/slack/install")))
+        assert page.status_code == 200 and "installed in Acme" in page_text(page)
+        assert served.stop() == 0
+        served.start()
+        served.wait_ready()
+        assert served.stop() == 0
+    log = served.log_text()
+    assert "OAuth mode (client id 1111.2222): 0 workspace(s) installed" in log
+    assert "1 workspace(s) installed: Acme (T_ACME)" in log
+    assert "installed in workspace T_ACME (Acme)" in log
+    assert slack.calls_to("auth.test") == slack.calls_to("auth.test")[:1]  # the install's
+    token = slack.workspaces.current_token("T_ACME")
+    assert token and token not in log
+    assert "xoxe-1-" not in log and CLIENT_SECRET not in log and STATE_SECRET not in log
