@@ -286,6 +286,24 @@ def test_a_user_who_cancels_on_slacks_page_is_told_nothing_was_installed(
     assert installs(bot) == {}
 
 
+def test_a_flood_of_install_starts_is_turned_away_once_too_many_are_under_way(
+    bot: RadarHarness, workspaces_slack: SlackStandIn, fake_clock: FakeClock
+) -> None:
+    from bot.slack.oauth_stores import MAX_LIVE_STATES
+
+    states = bot.app.oauth_flow.settings.state_store
+    assert states.max_live == MAX_LIVE_STATES
+    states.max_live = 20  # the same rule with a smaller flood
+    for _ in range(20):
+        assert Browser().get(f"{bot.url}/slack/install").status_code == 302
+    busy = Browser().get(f"{bot.url}/slack/install")
+    assert busy.status_code == 503 and "Try again in a few minutes" in page_text(busy)
+    assert len(bot.core.store.oauth_states) == 20
+    fake_clock.advance(minutes=11)  # the abandoned ones expire and are cleared
+    _, page = install(bot, workspaces_slack, "T_ACME")
+    assert page.status_code == 200 and len(bot.core.store.oauth_states) == 0
+
+
 def test_a_state_is_accepted_exactly_once_among_racing_callbacks() -> None:
     store = MemoryStore()
     states = RadarOAuthStateStore(store, STATE_SECRET, clock=FakeClock())

@@ -31,6 +31,13 @@ from bot.radar.ports import Store, StoreError
 log = logging.getLogger(__name__)
 
 STATE_SECONDS = 10 * 60  # Bolt's default; an install takes a user a minute or two
+# Installs under way at once, at most: each start of an install writes a state (a whole-file
+# write on TinyDB), so a flood of `GET /slack/install` is turned away past this many.
+MAX_LIVE_STATES = 500
+
+
+class TooManyInstalls(Exception):
+    """More installs are under way than `MAX_LIVE_STATES`; the browser should come back."""
 _USER_FIELDS = ("user_token", "user_refresh_token", "user_token_expires_at", "user_scopes")
 
 
@@ -186,11 +193,13 @@ class RadarOAuthStateStore(OAuthStateStore):
         *,
         clock: Callable[[], datetime],
         expiration_seconds: int = STATE_SECONDS,
+        max_live: int = MAX_LIVE_STATES,
     ) -> None:
         self.store = store
         self._secret = secret.encode("utf-8")
         self.clock = clock
         self.expiration_seconds = expiration_seconds
+        self.max_live = max_live
 
     @property
     def logger(self) -> Logger:
@@ -203,9 +212,16 @@ class RadarOAuthStateStore(OAuthStateStore):
         nonce = secrets.token_urlsafe(24)
         now = as_utc(self.clock())
         with self.store.lock:
-            for stale in self.store.oauth_states.values():  # installs left half-way
-                if as_utc(stale.expires_at) <= now:
-                    self.store.oauth_states.delete(stale.key)
+            live = 0
+            for state in self.store.oauth_states.values():
+                if as_utc(state.expires_at) <= now:  # an install left half-way
+                    self.store.oauth_states.delete(state.key)
+                else:
+                    live += 1
+            if live >= self.max_live:
+                self.store.commit()
+                log.warning("refused to start an install: %d are under way already", live)
+                raise TooManyInstalls(live)
             expires = now + timedelta(seconds=self.expiration_seconds)
             self.store.oauth_states.put(OAuthState(nonce=nonce, expires_at=expires))
             self.store.commit()

@@ -44,6 +44,7 @@ from bot.replay_guard import ReplayGuard
 from bot.request_body import MAX_BODY, BodyBudget, BodyRefused, declared_length, read_capped
 from bot.slack import inbound
 from bot.slack.context import AckFirst
+from bot.slack.oauth_stores import TooManyInstalls
 
 if TYPE_CHECKING:
     from bot.webhooks.receiver import HubWebhookReceiver
@@ -218,6 +219,8 @@ def build_asgi(
         )
         try:
             bolt_response: BoltResponse = await run_in_threadpool(handle, bolt_request)
+        except TooManyInstalls:
+            return HTMLResponse(_OAUTH_BUSY, status_code=503, headers={"Retry-After": "600"})
         except Exception:
             log.exception("an OAuth install page failed")
             return HTMLResponse(_OAUTH_FAILED, status_code=500)
@@ -242,6 +245,13 @@ _OAUTH_FAILED = (
     "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Not installed</title></head>"
     "<body><h1>Not installed</h1><p>Something went wrong on our side; nothing was "
     "installed. Try again in a minute; the problem has been logged.</p></body></html>"
+)
+
+
+_OAUTH_BUSY = (
+    "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Not installed</title></head>"
+    "<body><h1>Not installed</h1><p>Too many installs are under way right now; nothing was "
+    "installed. Try again in a few minutes.</p></body></html>"
 )
 
 
