@@ -9,7 +9,6 @@ the workspace they are signed in to, and Slack sends the browser back to
 
 from __future__ import annotations
 
-import http.cookies
 import re
 import subprocess
 import sys
@@ -36,49 +35,9 @@ from tests.doubles.signing import FORM, event_body, post_signed, slash_command_b
 from tests.doubles.slack_server import SlackStandIn
 from tests.doubles.slack_workspaces import CLIENT_ID, CLIENT_SECRET
 from tests.harness import SIGNING_SECRET, FakeClock, RadarHarness
+from tests.oauth_browser import COOKIE, OAUTH, STATE_SECRET, Browser, install
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-STATE_SECRET = "state-secret-for-tests-0123456789"
-OAUTH = {
-    "slack_bot_token": None,
-    "slack_client_id": CLIENT_ID,
-    "slack_client_secret": CLIENT_SECRET,
-    "slack_state_secret": STATE_SECRET,
-}
-COOKIE = "slack-app-oauth-state"
-
-
-class Browser:
-    """Follows one redirect at a time and keeps cookies, as a browser would.
-
-    Bolt marks the state cookie `Secure`; the bot sits behind an https front door in
-    production, so here, on plain http, the cookie is sent back by hand like a browser
-    talking https would."""
-
-    def __init__(self) -> None:
-        self.cookies: dict[str, str] = {}
-        self.visited: list[httpx.Response] = []
-
-    def get(self, url: str) -> httpx.Response:
-        headers = {}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        response = httpx.get(url, headers=headers, timeout=10, follow_redirects=False)
-        for raw in response.headers.get_list("set-cookie"):
-            jar = http.cookies.SimpleCookie()
-            jar.load(raw)
-            for name, morsel in jar.items():
-                if morsel.value == "deleted" or "1970" in (morsel["expires"] or ""):
-                    self.cookies.pop(name, None)
-                else:
-                    self.cookies[name] = morsel.value
-        self.visited.append(response)
-        return response
-
-    def follow(self, response: httpx.Response) -> httpx.Response:
-        assert response.status_code == 302, (response.status_code, response.text)
-        return self.get(response.headers["location"])
-
 
 @pytest.fixture
 def workspaces_slack(slack: SlackStandIn) -> SlackStandIn:
@@ -95,14 +54,6 @@ def bot(hub, workspaces_slack: SlackStandIn, tmp_path: Path, fake_clock: FakeClo
         workspaces_slack.workspaces.redirect_url = f"{harness.url}/slack/oauth_redirect"
         yield harness
 
-
-def install(bot: RadarHarness, slack: SlackStandIn, team: str) -> tuple[Browser, httpx.Response]:
-    """A user signed in to `team` clicks "Add to Slack", then "Allow"."""
-    slack.workspaces.signed_in = team
-    browser = Browser()
-    to_slack = browser.get(f"{bot.url}/slack/install")
-    back_to_bot = browser.follow(to_slack)
-    return browser, browser.follow(back_to_bot)
 
 
 def installs(bot: RadarHarness) -> dict[str, SlackInstall]:
