@@ -187,6 +187,11 @@ class Settings(BaseSettings):
             )
         if not self.bot_scopes:
             raise ValueError("SLACK_SCOPES must name at least one bot scope")
+        if len(self.slack_state_secret.get_secret_value().strip()) < 16:  # type: ignore[union-attr]
+            raise ValueError(
+                "SLACK_STATE_SECRET must be a long random string (16 characters or more; "
+                "e.g. `openssl rand -hex 32`): it signs the state of installs under way"
+            )
         return self
 
     @property

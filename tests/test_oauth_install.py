@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from slack_bolt import BoltRequest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -402,6 +403,7 @@ def test_the_scopes_asked_for_are_the_manifests_bot_scopes() -> None:
         ),
         ({**OAUTH, "slack_bot_token": "xoxb-1"}, "not both"),
         ({**OAUTH, "slack_app_token": "xapp-1"}, "leave SLACK_APP_TOKEN empty"),
+        ({**OAUTH, "slack_state_secret": "short"}, "SLACK_STATE_SECRET must be a long random"),
     ],
 )
 def test_a_half_or_mixed_oauth_setup_is_refused_in_words(given: dict, words: str) -> None:
@@ -488,3 +490,46 @@ def test_serve_in_oauth_mode_installs_logs_its_workspaces_and_never_a_token(
     token = slack.workspaces.current_token("T_ACME")
     assert token and token not in log
     assert "xoxe-1-" not in log and CLIENT_SECRET not in log and STATE_SECRET not in log
+
+
+def test_with_a_public_url_the_install_names_its_redirect_url_and_slack_checks_it(
+    workspaces_slack: SlackStandIn, hub, tmp_path: Path
+) -> None:
+    """RADAR_PUBLIC_URL set: the authorize link and the code exchange both carry
+    `<public URL>/slack/oauth_redirect` (Slack refuses an exchange whose URL differs)."""
+    from bot.runtime import build_core
+    from bot.slack.app import build_web_client
+    from bot.slack.oauth import build_oauth_flow
+
+    settings = load_settings(
+        _env_file=None,
+        slack_api_url=workspaces_slack.url,
+        hf_endpoint=hub.url,
+        radar_db_path=tmp_path / "radar.json",
+        radar_public_url="https://radar.example.com/",
+        slack_signing_secret=SIGNING_SECRET,
+        **OAUTH,
+    )
+    core = build_core(settings, store=MemoryStore(), clock=FakeClock())
+    flow = build_oauth_flow(settings, core.store, build_web_client(settings), clock=core.clock)
+    url = flow.build_authorize_url("a-state", BoltRequest(body="", query=""))
+    query = parse_qs(urlsplit(url).query)
+    assert query["redirect_uri"] == ["https://radar.example.com/slack/oauth_redirect"]
+    assert url.startswith(f"{workspaces_slack.root}/oauth/v2/authorize?")
+
+    workspaces_slack.workspaces.signed_in = "T_ACME"
+    status, headers = workspaces_slack.workspaces.authorize(urlsplit(url).query)
+    assert status == 302
+    code = parse_qs(urlsplit(headers["Location"]).query)["code"][0]
+    assert headers["Location"].startswith("https://radar.example.com/slack/oauth_redirect?")
+    installation = flow.run_installation(code)
+    assert installation is not None and installation.team_id == "T_ACME"
+
+    # An exchange naming another redirect URL than the authorize step did is refused.
+    _, headers = workspaces_slack.workspaces.authorize(urlsplit(url).query)
+    second = parse_qs(urlsplit(headers["Location"]).query)["code"][0]
+    elsewhere = settings.model_copy(update={"radar_public_url": "https://other.example.com"})
+    other = build_oauth_flow(elsewhere, core.store, build_web_client(settings), clock=core.clock)
+    assert other.run_installation(second) is None
+    assert workspaces_slack.outcomes[-1] == ("oauth.v2.access", "bad_redirect_uri")
+    core.close()
