@@ -13,7 +13,6 @@ import re
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -445,11 +444,6 @@ def test_db_migrate_carries_installations_and_prints_no_token(
         assert record is not None and record.installation["bot_token"] == token
     finally:
         moved.close()
-
-
-@pytest.fixture
-def _no_pg() -> Iterator[None]:
-    yield
 
 
 def test_serve_in_oauth_mode_installs_logs_its_workspaces_and_never_a_token(
