@@ -4,11 +4,6 @@ in its own channel, one Hub release alerts each with its own token and only its 
 subscription, and `app_uninstalled` in one removes its installation and data while the
 other keeps getting alerts. Real HTTP, real Bolt, one Slack stand-in with two workspaces
 (every message is recorded with the workspace whose token posted it).
-
-It needs the per-workspace keys and clients of the `ws-keys` branch (channel settings keyed
-by team id, jobs posting through `SlackRadar.workspaces`, `app_uninstalled` forgetting a
-workspace) and `build_slack` handing `bot.slack.oauth.build_workspaces(...)` to them in
-OAuth mode; until that branch is merged it is skipped, saying so.
 """
 
 from __future__ import annotations
@@ -18,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.slack.context import SlackRadar
 from tests.doubles import hub_fixtures as fx
 from tests.doubles.hub_server import HubStandIn
 from tests.doubles.signing import event_body, post_signed, slash_command_body
@@ -26,13 +20,7 @@ from tests.doubles.slack_server import SlackStandIn
 from tests.harness import SIGNING_SECRET, FakeClock, RadarHarness, shown_text
 from tests.oauth_browser import OAUTH, install
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(
-        not hasattr(SlackRadar, "forget_workspace"),
-        reason="needs the ws-keys branch (channel settings keyed by workspace) merged",
-    ),
-]
+pytestmark = pytest.mark.e2e
 
 FORM = "application/x-www-form-urlencoded"
 SHARED = "C0SHARED"  # one channel id in both workspaces (as a Slack Connect channel has)

@@ -21,7 +21,7 @@ from bot.slack.context import SlackRadar, install
 from bot.slack.delivery import Deliverer
 from bot.slack.digests import DigestPoster
 from bot.slack.listeners import actions, commands, events
-from bot.slack.oauth import NOT_INSTALLED, build_oauth_flow, build_workspaces
+from bot.slack.oauth import NOT_INSTALLED_NOTE, build_oauth_flow, build_workspaces
 from bot.slack.workspaces import Workspaces
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ def build_slack(
         ),
         logger=bolt_logger,
         oauth_flow=oauth_flow,
-        user_facing_authorize_error_message=NOT_INSTALLED if oauth_flow else None,
+        user_facing_authorize_error_message=NOT_INSTALLED_NOTE if oauth_flow else None,
     )
     radar = SlackRadar(
         settings=settings,

@@ -55,7 +55,7 @@ FAILURES: dict[str, str] = {
 
 
 # What a user of a workspace without (or no longer with) an installation is told.
-NOT_INSTALLED = (
+NOT_INSTALLED_NOTE = (
     "Open Model Radar is not installed in this workspace (or was removed from it). Someone "
     f"allowed to add apps can install it from the bot's {INSTALL_PATH} page."
 )
