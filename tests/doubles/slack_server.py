@@ -693,7 +693,9 @@ class SlackStandIn:
                     body = self._oauth(lambda: self.workspaces.oauth_v2_access(params, auth_header))
                 else:
                     expected = self.app_token if method in _APP_TOKEN_METHODS else self.token
-                    self._check_token(params, auth_header, expected, method)
+                    self._team = self._workspace_of(params, auth_header, method)
+                    if self._team is None:  # not a workspace's token: the single one
+                        self._check_token(params, auth_header, expected)
                     handler = _METHODS.get(method)
                     if handler is None:
                         raise _SlackError("unknown_method", [method])
@@ -761,7 +763,7 @@ class SlackStandIn:
     # -- helpers used by the method implementations -------------------------------------------
 
     def _check_token(
-        self, params: Mapping[str, Any], auth_header: str | None, expected: str, method: str = ""
+        self, params: Mapping[str, Any], auth_header: str | None, expected: str
     ) -> None:
         token = None
         if auth_header and auth_header.lower().startswith("bearer "):
@@ -769,10 +771,21 @@ class SlackStandIn:
         token = token or params.get("token")
         if not token:
             raise _SlackError("not_authed")
-        workspace = self._oauth(lambda: self.workspaces.resolve(token, method))
-        self._team = workspace.team_id if workspace is not None else None
-        if workspace is None and token != expected:
+        if token != expected:
             raise _SlackError("invalid_auth")
+
+    def _workspace_of(
+        self, params: Mapping[str, Any], auth_header: str | None, method: str
+    ) -> str | None:
+        """The team whose token (`self.workspaces`) the call carries; None for another."""
+        token = None
+        if auth_header and auth_header.lower().startswith("bearer "):
+            token = auth_header[7:].strip()
+        token = token or params.get("token")
+        if not token:
+            return None
+        workspace = self._oauth(lambda: self.workspaces.resolve(token, method))
+        return workspace.team_id if workspace is not None else None
 
     @staticmethod
     def _oauth(call: Callable[[], Any]) -> Any:
