@@ -227,6 +227,8 @@ def _secrets(settings: Settings) -> list[str]:
         settings.slack_app_token,
         settings.hf_token,
         settings.hf_webhook_secret,
+        settings.slack_client_secret,
+        settings.slack_state_secret,
     ]
     secrets = [v.get_secret_value() for v in values if v is not None]
     url = settings.postgres_url
