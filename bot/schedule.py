@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 
 DRAIN_SECONDS = 5
 DIGEST_CHECK_SECONDS = 60
+# Replicas sharing a database read the stored labs' revision this often (one small query)
+# and reload them when another replica tracked or untracked one.
+LABS_REFRESH_SECONDS = 5
 
 
 def _guarded(name: str, job: Callable[[], object]) -> Callable[[], None]:
@@ -95,8 +98,16 @@ def build_scheduler(
 
     def poll() -> None:
         if shared:  # a `/radar track` may have been answered by another replica
-            core.registry.reload(core.store)
+            core.registry.refresh(core.store)
         poll_and_deliver(core, radar, pace)
+
+    if shared:  # every replica, leader or not, lists the labs any replica tracked
+        scheduler.add_job(
+            _guarded("labs", lambda: core.registry.refresh(core.store)),
+            "interval",
+            seconds=LABS_REFRESH_SECONDS,
+            id="labs",
+        )
 
     scheduler.add_job(
         _guarded("poll", _led(leadership, poll)),

@@ -253,3 +253,27 @@ def test_cached_reads_catch_up_with_another_replicas_commits(pg_url: str) -> Non
     assert mine.models.get(a_model(1).key).downloads == 500
     mine.close()
     theirs.close()
+
+
+def test_a_lab_tracked_through_one_replica_is_listed_by_another_after_a_refresh(
+    pg_url: str,
+) -> None:
+    """Replicas answer `/radar track` and `/radar labs` alike: what one tracked, another's
+    registry lists after its next refresh; with nothing changed a refresh reloads nothing."""
+    from bot.radar.labs import LabRegistry
+
+    one, two = open_postgres(pg_url), open_postgres(pg_url)
+    first, second = LabRegistry.from_store(one), LabRegistry.from_store(two)
+    assert second.refresh(two) is False
+    first.track(one, "newlab-ai", "FR")
+    one.commit()
+    assert second.resolve("newlab-ai") is None
+    assert second.refresh(two) is True
+    lab = second.resolve("newlab-ai")
+    assert lab is not None and lab.country == "FR"
+    assert second.refresh(two) is False
+    first.untrack(one, "newlab-ai")
+    one.commit()
+    assert second.refresh(two) is True and second.resolve("newlab-ai") is None
+    one.close()
+    two.close()

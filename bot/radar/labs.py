@@ -55,6 +55,7 @@ class LabRegistry:
         self._labs: dict[str, Lab] = {}  # includes hidden (removed) ones, to restore them
         self._builtin_keys: set[str] = set()
         self._alias_index: dict[str, str] = {}
+        self._loaded_revision: object = None  # the stored labs' revision last read
         for lab in labs:
             if lab.source == "builtin":
                 self._builtin_keys.add(lab.key)
@@ -76,6 +77,7 @@ class LabRegistry:
     def from_store(cls, store: Store) -> LabRegistry:
         """Built-in labs with the user's additions, overrides and removals applied."""
         base = cls.builtin()
+        base._loaded_revision = store.labs.revision()  # before the read (see `refresh`)
         for lab in store.labs.values():
             base._put(lab)
         return base
@@ -85,6 +87,16 @@ class LabRegistry:
         fresh = LabRegistry.from_store(store)
         self._labs, self._builtin_keys = fresh._labs, fresh._builtin_keys
         self._alias_index, self._flagships = fresh._alias_index, fresh._flagships
+        self._loaded_revision = fresh._loaded_revision
+
+    def refresh(self, store: Store) -> bool:
+        """Reload when the stored labs changed since the last load (one cheap revision
+        read otherwise); True when it reloaded. Replicas sharing a database call it so
+        that a lab tracked through one is listed and polled by all."""
+        if store.labs.revision() == self._loaded_revision:
+            return False
+        self.reload(store)
+        return True
 
     # ------------------------------------------------------------------ lookups
 
