@@ -221,15 +221,19 @@ def hub_cost(
     labs_listed = poll_cost - 1  # each lab once, plus the trending list
     # Issue 9's rotation: each cycle also lists a share of the namespaces in full (one page
     # each at most sizes), so every namespace is listed whole once a rotation. The share is
-    # set by POLL_INTERVAL_SECONDS, so at the reconcile pace a rotation takes longer.
+    # sized by the pace cycles run at, so at the reconcile pace each cycle lists more.
     full_interval = DEFAULTS["full_listing_interval_seconds"].default
-    rotation_share = math.ceil(labs_listed / math.ceil(full_interval / poll_interval))
-    cycle_cost = poll_cost + rotation_share
+
+    def rotation_share(pace: float) -> int:
+        return math.ceil(labs_listed / math.ceil(full_interval / max(pace, poll_interval)))
+
+    cycle_cost = poll_cost + rotation_share(poll_interval)
+    reconcile_cost = poll_cost + rotation_share(reconcile)
     refresh_per_hour = labs_listed / refresh_hours
     detail = pushed["detail_calls_per_launch"]
     per_hour_polling = 3600 / poll_interval * cycle_cost + refresh_per_hour
     per_hour_webhooks = (
-        3600 / reconcile * cycle_cost
+        3600 / reconcile * reconcile_cost
         + refresh_per_hour
         + launches_per_hour * detail
         + 3600 / CHECK_INTERVAL_SECONDS
@@ -237,13 +241,12 @@ def hub_cost(
     # The busiest 5 minutes: a poll and a count refresh landing together (and, with
     # webhooks, every launch of the hour arriving in those 5 minutes).
     peak_polling = cycle_cost * max(1, 300 // poll_interval) + labs_listed
-    peak_webhooks = cycle_cost + labs_listed + launches_per_hour * detail + 1
+    peak_webhooks = reconcile_cost + labs_listed + launches_per_hour * detail + 1
     return {
         "poll_requests": poll_cost,
-        "rotation_share_per_cycle": rotation_share,
-        "rotation_hours_with_webhooks": round(
-            math.ceil(full_interval / poll_interval) * reconcile / 3600, 1
-        ),
+        "rotation_share_per_cycle": rotation_share(poll_interval),
+        "rotation_share_per_reconcile": rotation_share(reconcile),
+        "rotation_hours_with_webhooks": round(max(full_interval, reconcile) / 3600, 1),
         "per_hour_polling": round(per_hour_polling),
         "per_hour_webhooks": round(per_hour_webhooks),
         "peak_5min_polling": round(peak_polling),

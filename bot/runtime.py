@@ -110,6 +110,13 @@ def build_core(
     registry = LabRegistry.from_store(store)
     policy = NotabilityPolicy()
     outbox = Outbox(store, clock=clock)
+    push = PushHealth(
+        # Socket Mode installs have no public URL for the Hub to call: they keep polling.
+        enabled=settings.webhooks_enabled and not settings.socket_mode,
+        poll_interval=settings.poll_interval_seconds,
+        reconcile_interval=settings.reconcile_interval_seconds,
+        clock=clock,
+    )
     tracker = Tracker(
         hub,
         store,
@@ -124,6 +131,7 @@ def build_core(
         on_events=outbox.enqueue,
         progress=progress,
         stopping=stopping,
+        pace=lambda: timedelta(seconds=push.interval()),
     )
     return Core(
         settings=settings,
@@ -137,13 +145,7 @@ def build_core(
         tracker=tracker,
         clock=clock,
         stopping=stopping,
-        push=PushHealth(
-            # Socket Mode installs have no public URL for the Hub to call: they keep polling.
-            enabled=settings.webhooks_enabled and not settings.socket_mode,
-            poll_interval=settings.poll_interval_seconds,
-            reconcile_interval=settings.reconcile_interval_seconds,
-            clock=clock,
-        ),
+        push=push,
         snapshots=Snapshots(
             hub,
             store,

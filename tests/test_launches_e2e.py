@@ -17,6 +17,7 @@ import pytest
 
 from bot.hub.client import HubClient
 from bot.radar.models import ReleaseEvent
+from bot.radar.tracker import LAB_STATE
 from bot.runtime import Core, build_core
 from bot.store import MemoryStore
 from tests.conftest import ManualClock, settings_for, track_only
@@ -183,3 +184,67 @@ def test_a_renamed_organisation_moves_its_repos_without_any_alert(
     history = core.store.models.get("zai-org/glm-4-9b-chat")
     assert history is not None and history.first_seen == old.first_seen
     assert core.store.models.get("thudm/glm-4-9b-chat") is None
+
+
+RECONCILE = timedelta(minutes=30)
+TWELVE_LABS = {
+    "Qwen", "zai-org", "deepseek-ai", "moonshotai", "MiniMaxAI", "meta-llama",
+    "google", "mistralai", "allenai", "nvidia", "microsoft", "ibm-granite",
+}  # fmt: skip
+
+
+def test_with_webhooks_healthy_a_lost_backdated_launch_is_caught_by_the_next_reconciles(
+    hub: HubStandIn, tmp_path: Path, clock: ManualClock, now: datetime
+) -> None:
+    """Webhooks carry the news, so the poll only reconciles every 30 minutes; a launch whose
+    delivery was lost, created long before it turned public and not among its lab's newest
+    repos, is found by a full listing within two reconciles, not after a rotation sized for
+    5-minute polls (six reconciles, three hours, with twelve labs)."""
+    hub.visibility_clock = clock
+    client = HubClient(hub.url, timeout=2.0, max_retries=1, sleep=lambda _s: None)
+    settings = settings_for(
+        hub.url, tmp_path, poll_interval_seconds=POLL_SECONDS, hf_webhook_secret="s" * 32
+    )
+    core = build_core(settings, store=MemoryStore(), hub=client, clock=clock)
+    track_only(core.registry, core.store, TWELVE_LABS)
+    hub.add_many(  # a hundred older repos fill the trending list: the launch is not on it
+        model_json(
+            f"Qwen/Old-{i}", created_at=now - timedelta(days=30 + i), params=8 * B, trending=1
+        )
+        for i in range(100)
+    )
+    core.push.event_seen()  # deliveries arrive: the radar is in webhooks mode
+    assert core.push.mode() == "webhooks"
+    core.tracker.poll_cycle()
+    hub.add_many(noise("Qwen", 0, now + timedelta(hours=1), 40))  # newer than the launch
+
+    def reconcile() -> list[tuple[datetime, ReleaseEvent]]:
+        clock.advance(seconds=RECONCILE.total_seconds() - 2)  # a reconcile fires a bit early
+        core.push.event_seen()  # other labs' deliveries keep arriving
+        return [(clock(), event) for event in core.tracker.poll_cycle().events]
+
+    def qwen_listed_in_full_now() -> bool:
+        state = core.store.state.get(LAB_STATE)
+        return state is not None and state.value["qwen"].get("full_at") == clock().isoformat()
+
+    # The worst moment: the launch turns public a minute after Qwen's full listing.
+    for _ in range(12):
+        reconcile()
+        if qwen_listed_in_full_now():
+            break
+    else:
+        pytest.fail("Qwen was never listed in full in six hours of reconciles")
+    flip = clock() + timedelta(minutes=1)
+    launch = "Qwen/Qwen9-72B-Instruct"
+    hub.add_private_until(
+        model_json(launch, created_at=now + timedelta(minutes=1), params=72 * B, likes=900), flip
+    )
+    events: list[tuple[datetime, ReleaseEvent]] = []
+    while clock() < flip + 6 * RECONCILE and not launched([e for _a, e in events], launch):
+        events += reconcile()
+    core.close()
+
+    alerts = launched([event for _at, event in events], launch)
+    assert len(alerts) == 1
+    alerted_at = next(at for at, event in events if event is alerts[0])
+    assert flip < alerted_at <= flip + 2 * RECONCILE, (flip, alerted_at)

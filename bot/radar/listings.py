@@ -61,6 +61,7 @@ class ListingMixin:
     max_list_limit: int
     trending_limit: int
     poll_interval: timedelta
+    pace: Callable[[], timedelta]
     full_listing_interval: timedelta
     full_page_size: int
     full_max_pages: int
@@ -152,21 +153,26 @@ class ListingMixin:
         )
 
     def rotation_cycles(self) -> int:
-        """Poll cycles over which every namespace gets its full listing once."""
-        poll = max(self.poll_interval.total_seconds(), 1.0)
+        """Poll cycles over which every namespace gets its full listing once, at the pace
+        cycles run now (so a reconcile-only poll lists every namespace each interval)."""
+        poll = max(self.pace().total_seconds(), self.poll_interval.total_seconds(), 1.0)
         return max(1, math.ceil(self.full_listing_interval.total_seconds() / poll))
 
     def _full_due(self, namespaces: Sequence[str], lab_state: dict, now: datetime) -> set[str]:
-        """The namespaces (lower) to list in full this cycle: those whose turn has come,
-        most overdue first, at most a `rotation_cycles()` share of them, so that after an
-        outage the catch-up spreads over a rotation instead of one huge cycle."""
+        """The namespaces (lower) to list in full this cycle: those whose turn has come (or
+        comes before the next cycle is halfway), most overdue first, at most a
+        `rotation_cycles()` share of them, so that after an outage the catch-up spreads
+        over a rotation instead of one huge cycle."""
         overdue: list[tuple[datetime, str]] = []
+        # A turn that comes before the middle of the gap to the next cycle is taken now:
+        # a cycle that runs a moment early must not push a listing a whole cycle late.
+        horizon = now + max(self.pace(), self.poll_interval) / 2
         for namespace in namespaces:
             entry = lab_state.get(namespace.lower())
             if not listed_in_full(entry):
                 continue  # listed in full anyway, as a first look
             when = state_time(entry.get("full_due")) or now
-            if when <= now:
+            if when <= horizon:
                 overdue.append((when, namespace.lower()))
         share = math.ceil(len(namespaces) / self.rotation_cycles())
         return {namespace for _when, namespace in sorted(overdue)[:share]}

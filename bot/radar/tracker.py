@@ -112,6 +112,7 @@ class Tracker(ListingMixin, HistoryMixin, RefreshMixin, HintsMixin):
         on_events: Callable[[list[ReleaseEvent]], None] | None = None,
         progress: Callable[[int, int], None] | None = None,
         stopping: threading.Event | None = None,
+        pace: Callable[[], timedelta] | None = None,
     ) -> None:
         self.hub = hub
         self.store = store
@@ -131,6 +132,9 @@ class Tracker(ListingMixin, HistoryMixin, RefreshMixin, HintsMixin):
         # of them each cycle (see `_full_due`), so a repo that turns public with an old
         # `createdAt` is seen within that interval even when the newest listing misses it.
         self.poll_interval = poll_interval
+        # How far apart cycles run now: the poll interval, or longer while Hub webhooks
+        # carry the news and the poll only reconciles (`bot.webhooks.health`).
+        self.pace = pace or (lambda: self.poll_interval)
         self.full_listing_interval = full_listing_interval
         self.full_page_size = full_page_size
         self.full_max_pages = full_max_pages
