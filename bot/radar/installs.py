@@ -18,19 +18,21 @@ from pydantic import Field
 
 from bot.radar.models import Record, utcnow
 
+ENTERPRISE_PREFIX = "enterprise:"
 
-def workspace_key(team_id: str | None, enterprise_id: str | None, org_wide: bool) -> str:
+
+def install_key(team_id: str | None, enterprise_id: str | None, org_wide: bool) -> str:
     """The key an installation is filed under: the Slack team id (the workspace key of
     `bot.slack.workspaces`), or `enterprise:<id>` for an org-wide Enterprise Grid install."""
     if org_wide or not team_id:
-        return f"enterprise:{enterprise_id or ''}"
+        return f"{ENTERPRISE_PREFIX}{enterprise_id or ''}"
     return team_id
 
 
 class SlackInstall(Record):
     """One workspace's installation of the app, as slack_sdk describes it."""
 
-    workspace: str  # see `workspace_key`
+    workspace: str  # see `install_key`
     team_id: str | None = None
     team_name: str | None = None
     enterprise_id: str | None = None

@@ -19,12 +19,10 @@ from slack_sdk.errors import SlackTokenRotationError
 from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.oauth.token_rotation import TokenRotator
 
+from bot.radar.installs import ENTERPRISE_PREFIX
 from bot.slack.oauth_stores import RadarInstallationStore
 
 log = logging.getLogger(__name__)
-
-ENTERPRISE_PREFIX = "enterprise:"
-
 
 class InstalledWorkspaces:
     """Many workspaces, each with the bot token its OAuth install gave (see module doc)."""

@@ -24,7 +24,7 @@ from slack_bolt.error import BoltError
 from slack_sdk.oauth.installation_store import Bot, Installation, InstallationStore
 from slack_sdk.oauth.state_store import OAuthStateStore
 
-from bot.radar.installs import OAuthState, SlackInstall, workspace_key
+from bot.radar.installs import OAuthState, SlackInstall, install_key
 from bot.radar.models import as_utc
 from bot.radar.ports import Store, StoreError
 
@@ -54,7 +54,7 @@ class RadarInstallationStore(InstallationStore):
     # -- saving ------------------------------------------------------------------------
 
     def save(self, installation: Installation) -> None:
-        key = workspace_key(
+        key = install_key(
             installation.team_id, installation.enterprise_id, installation.is_enterprise_install
         )
         with self.store.lock:
@@ -77,7 +77,7 @@ class RadarInstallationStore(InstallationStore):
     def save_bot(self, bot: Bot) -> None:
         if not bot.bot_token:
             return
-        key = workspace_key(bot.team_id, bot.enterprise_id, bot.is_enterprise_install)
+        key = install_key(bot.team_id, bot.enterprise_id, bot.is_enterprise_install)
         with self.store.lock:
             record = self.store.slack_installs.get(key) or SlackInstall(
                 workspace=key,
@@ -139,7 +139,7 @@ class RadarInstallationStore(InstallationStore):
     def _record(
         self, enterprise_id: str | None, team_id: str | None, org_wide: bool | None
     ) -> SlackInstall | None:
-        return self.store.slack_installs.get(workspace_key(team_id, enterprise_id, bool(org_wide)))
+        return self.store.slack_installs.get(install_key(team_id, enterprise_id, bool(org_wide)))
 
     def workspaces(self) -> list[SlackInstall]:
         """Every installed workspace (for start-up logs and the operator)."""
@@ -170,7 +170,7 @@ class RadarInstallationStore(InstallationStore):
             self._put(record.model_copy(update={"installation": kept}))
 
     def delete_all(self, *, enterprise_id: str | None, team_id: str | None) -> None:
-        key = workspace_key(team_id, enterprise_id, team_id is None)
+        key = install_key(team_id, enterprise_id, team_id is None)
         with self.store.lock:
             if self.store.slack_installs.delete(key):
                 self.store.commit()
