@@ -4,7 +4,8 @@
 one try does: a new alert is first looked for in the channel's history (a crash may have
 left it posted but not recorded) and adopted if found, else posted; an announced release
 that grew gets its message edited and a threaded reply naming the new members, unless the
-reply is already there.
+reply is already there. Slack is called through `deliverer.slack` (`PacedCalls`), the row
+saved through `deliverer.rows` (`RowWriter`).
 """
 
 from __future__ import annotations
@@ -42,16 +43,16 @@ def post_new(
             # The row remembers which members the message was rendered with (rows
             # written before it did fall back to today's members).
             shown = row.posted_members or list(release.members)
-            row = deliverer._save(row, status="sent", ts=found, posted_members=shown)
+            row = deliverer.rows.save(row, status="sent", ts=found, posted_members=shown)
             report.adopted += 1
             if set(shown) != set(release.members):
                 # Members joined between the crash and now: edit the adopted message.
                 yield from post_update(deliverer, row, release, members, report, fresh=False)
             return
     if row.status != "posting" or set(row.posted_members) != set(release.members):
-        row = deliverer._save(row, status="posting", posted_members=list(release.members))
-    payload = deliverer._alert(release, members)
-    response = yield from deliverer._paced_call(
+        row = deliverer.rows.save(row, status="posting", posted_members=list(release.members))
+    payload = deliverer.alert(release, members)
+    response = yield from deliverer.slack.call(
         row,
         "chat_postMessage",
         channel=row.channel_id,
@@ -61,7 +62,7 @@ def post_new(
         unfurl_media=False,
         metadata=release_metadata(release),
     )
-    deliverer._save_shown(row, release, ts=response["ts"])
+    deliverer.rows.save_shown(row, release, ts=response["ts"])
     report.posted += 1
 
 
@@ -78,8 +79,8 @@ def post_update(
     for first unless the row is `fresh` (no earlier try can have posted it)."""
     assert row.ts is not None
     new_ids = [m for m in release.members if m not in set(row.posted_members)]
-    payload = deliverer._alert(release, members)
-    yield from deliverer._paced_call(
+    payload = deliverer.alert(release, members)
+    yield from deliverer.slack.call(
         row,
         "chat_update",
         channel=row.channel_id,
@@ -96,7 +97,7 @@ def post_update(
             [m for m in members if m.id.lower() in wanted],
             hub_url=deliverer.hub_url,
         )
-        yield from deliverer._paced_call(
+        yield from deliverer.slack.call(
             row,
             "chat_postMessage",
             channel=row.channel_id,
@@ -110,7 +111,7 @@ def post_update(
                 "event_payload": {"update": update_key},
             },
         )
-    deliverer._save_shown(row, release)
+    deliverer.rows.save_shown(row, release)
     report.updated += 1
 
 
@@ -122,7 +123,7 @@ def reply_posted(deliverer: Deliverer, row: Delivery, update_key: str) -> bool:
     """
     assert row.ts is not None
     found = find_reply(
-        deliverer.client_for(row),
+        deliverer.slack.client_for(row),
         row.channel_id,
         row.ts,
         event_type=UPDATE_METADATA_TYPE,
@@ -137,7 +138,7 @@ def find_posted_alert(
 ) -> str | None:
     """The ts of our alert for this release if Slack already has it (crash recovery)."""
     return find_posted(
-        deliverer.client_for(row),
+        deliverer.slack.client_for(row),
         row.channel_id,
         event_type=METADATA_TYPE,
         key="release_id",

@@ -9,14 +9,16 @@ The protocol for one row:
    here on is detectable, and an adopted message can still be brought up to date);
    `Outbox.enqueue` writes new rows this way inside the poll cycle's own commit;
 2. post (or, for an announced release that grew, edit the message and thread a reply);
-3. record the message `ts`, mark it `sent` and commit (group commits: see `_save`).
+3. record the message `ts`, mark it `sent` and commit (group commits: `bot.slack.row_writer`).
 
 After a crash between 1 and 3 the row is still `posting`; before posting again the
 deliverer looks for the alert in the channel's recent history by its message metadata
 (`radar_release` / release id), so a message Slack already has is adopted, not repeated.
 Only a row this process queued and has not tried yet (`Outbox.claim`) skips that look.
 What one try of a row does (post, adopt, edit) is `bot.slack.alert_posts`; this module is
-the drain around it: which rows, in what order, the retries and the commits.
+the drain around it: which rows, in what order, the retries and the commits. A try talks to
+Slack through `bot.slack.paced_calls` (the row's workspace's client, paced, transient
+failures as `RetryLater`) and records the row through `RowWriter`.
 
 Errors: 429 and `ratelimited` wait for `Retry-After`; 5xx retry with backoff; the channel
 errors that retrying cannot fix pause that channel's subscriptions with a log line. A row
@@ -37,7 +39,6 @@ from collections import defaultdict
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -49,14 +50,15 @@ from bot.radar.ports import Store
 from bot.slack import errors
 from bot.slack.alert_posts import post_new, post_update
 from bot.slack.followups import post_follow_up
-from bot.slack.pacing import MethodPaused, Pacer, run_paced
+from bot.slack.paced_calls import PacedCalls, RetryLater
+from bot.slack.pacing import Pacer, run_paced
 from bot.slack.render import release_alert
+from bot.slack.row_writer import RowWriter
 from bot.slack.workspace_clients import (
     NOT_INSTALLED,
     NOT_INSTALLED_REASON,
     NotInstalled,
     as_workspaces,
-    client_in,
 )
 from bot.slack.workspaces import Workspaces
 
@@ -64,25 +66,6 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 GIVE_UP_AFTER = MAX_ATTEMPTS * 4  # deferrals (each after up to three tries) before `failed`
-GROUP_COMMIT_SECONDS = 2.0  # how long the `sent` of an accepted post may wait to be written
-
-
-class _Retry(Exception):
-    """Try the row again after `delay` seconds.
-
-    `paused`: the method is paused for the workspace (a 429), and the next call waits for it
-    in `_paced_call` rather than in a sleeping worker. `attempted`: False when the row was
-    not even tried (another channel's 429 paused the method), so it does not count toward
-    giving up.
-    """
-
-    def __init__(
-        self, delay: float, reason: str, *, paused: bool = False, attempted: bool = True
-    ) -> None:
-        super().__init__(reason)
-        self.delay = delay
-        self.paused = paused
-        self.attempted = attempted
 
 
 @dataclass
@@ -98,6 +81,10 @@ class DrainReport:
 
 
 class Deliverer:
+    """The outbox's drain. One try of a row (`alert_posts`, `followups`) uses its public
+    parts: `slack` (paced calls), `rows` (saves and commits), `alert` (the payload, rendered
+    once a drain), `store`, `outbox`, `clock` and `hub_url`."""
+
     def __init__(
         self,
         client: WebClient | Workspaces,
@@ -120,14 +107,15 @@ class Deliverer:
         self.sleep = sleep
         self.pacer = Pacer(interval=per_channel_interval, clock=clock)
         self.workers = workers
-        self.max_inline_wait = max_inline_wait
         self.hub_url = hub_url
+        # What one try of a row uses (`alert_posts`, `followups`): its Slack calls, its saves.
+        self.slack = PacedCalls(self.workspaces, self.pacer, max_inline_wait=max_inline_wait)
+        self.rows = RowWriter(store, outbox, clock=clock)
         self._drain_lock = threading.Lock()
         # Per drain: who may still get each release, and each alert's rendered payload.
         self._cache_lock = threading.Lock()
         self._recipients: dict[tuple, frozenset[tuple[str, str]]] = {}
         self._payloads: dict[tuple, dict] = {}
-        self._last_commit = 0.0
 
     @property
     def per_channel_interval(self) -> float:
@@ -151,10 +139,8 @@ class Deliverer:
                 by_channel[(row.team_id, row.channel_id)].append(row)
             if not by_channel:
                 return report
-            self._make_durable([row for rows in by_channel.values() for row in rows])
-            # The first `sent` may wait its group-commit interval too, rather than stall
-            # every worker behind a whole-database write right after the first post.
-            self._last_commit = max(self._last_commit, time.monotonic())
+            self.rows.mark_posting([row for rows in by_channel.values() for row in rows])
+            self.rows.hold_group_commit()
             try:
                 run_paced(
                     [self._drain_channel(rows, report) for rows in by_channel.values()],
@@ -162,39 +148,8 @@ class Deliverer:
                     sleep=self.sleep,
                 )
             finally:
-                with self.store.lock:
-                    self.store.commit()  # what the group commits have not written yet
+                self.rows.flush()
             return report
-
-    def _make_durable(self, rows: list[Delivery]) -> None:
-        """Step 1 of the protocol for every new alert of this drain, in at most one commit.
-
-        `Outbox.enqueue` writes new rows `posting` inside the poll cycle's commit, so usually
-        there is nothing left to write and the first post goes out at once (a commit is a
-        whole-database write). A `pending` row without a message (an older version queued it)
-        is marked here. A row marked but then not posted (an error on an earlier row of its
-        channel) is `posting` at the next drain, which checks the channel's history first,
-        exactly as after a crash.
-        """
-        with self.store.lock:
-            now = self.clock()
-            marked = False
-            for row in rows:
-                if row.status != "pending" or row.ts is not None:
-                    continue
-                marked = True
-                release = self.store.releases.get(row.release_id)
-                current = self.store.deliveries.get(row.key) or row
-                shown = list(release.members) if release else list(current.posted_members)
-                self.outbox.put(
-                    current.model_copy(
-                        update={"status": "posting", "posted_members": shown, "updated_at": now}
-                    ),
-                    fresh=True,
-                )
-            if marked:  # every other open row was committed by whoever wrote it
-                self.store.commit()
-                self._last_commit = time.monotonic()
 
     def _drain_channel(self, rows: list[Delivery], report: DrainReport) -> Iterator[float]:
         for row in rows:
@@ -208,7 +163,7 @@ class Deliverer:
         fresh = self.outbox.claim(row.key)
         release = self.store.releases.get(row.release_id)
         if release is None or not self._still_wanted(row, release):
-            self._save(row, status="dropped", last_error="no longer wanted")
+            self.rows.save(row, status="dropped", last_error="no longer wanted")
             report.dropped += 1
             return "next"
         members = self.outbox.members(release)
@@ -222,7 +177,7 @@ class Deliverer:
                     yield from post_update(self, row, release, members, report, fresh=fresh)
                 return "next"
             except NotInstalled:
-                self._save(row, status="dropped", last_error=NOT_INSTALLED)
+                self.rows.save(row, status="dropped", last_error=NOT_INSTALLED)
                 log.warning(
                     "dropping alert %s for %s: %s",
                     row.release_id,
@@ -231,11 +186,11 @@ class Deliverer:
                 )
                 report.dropped += 1
                 return "next"
-            except _Retry as retry:
+            except RetryLater as retry:
                 # A timed-out post may still have reached Slack: look before posting again.
                 fresh = fresh and not retry.attempted
-                if retry.delay <= self.max_inline_wait:
-                    if not retry.paused:  # a paused method is waited for in `_paced_call`
+                if retry.delay <= self.slack.max_inline_wait:
+                    if not retry.paused:  # a paused method is waited for in `PacedCalls.call`
                         self.sleep(retry.delay)
                     row = self.store.deliveries.get(row.key) or row
                     continue
@@ -244,12 +199,12 @@ class Deliverer:
                 )
             except SlackApiError as exc:
                 error = errors.error_code(exc)
-                if error == "not_in_channel" and self._join(row):
+                if error == "not_in_channel" and self.slack.join(row):
                     continue
                 if error in errors.CHANNEL_UNUSABLE:
                     self._pause(row, error, report)
                     return "next"
-                self._save(row, status="dropped", last_error=error)
+                self.rows.save(row, status="dropped", last_error=error)
                 log.error(
                     "dropping alert %s for %s: Slack said %s", row.release_id, row.channel_id, error
                 )
@@ -278,11 +233,7 @@ class Deliverer:
                 self._recipients[key] = recipients
         return (row.team_id, row.channel_id) in recipients
 
-    def client_for(self, row: Delivery) -> WebClient:
-        """The client of the row's workspace (`NotInstalled` when it has none any more)."""
-        return client_in(self.workspaces, row.team_id)
-
-    def _alert(self, release: Release, members: list[ModelRecord]) -> dict:
+    def alert(self, release: Release, members: list[ModelRecord]) -> dict:
         """The alert's payload, rendered once a drain for all the channels that get it."""
         key = (release.id, release.updated_at, *(m.id for m in members))
         with self._cache_lock:
@@ -292,97 +243,6 @@ class Deliverer:
             with self._cache_lock:
                 self._payloads[key] = payload
         return payload
-
-    def _call(self, method: Callable, team: str, **kwargs):
-        """One Web API call in workspace `team`, translating transient failures into
-        `_Retry` (a 429 pauses the method in that workspace only)."""
-        try:
-            return method(**kwargs)
-        except SlackApiError as exc:
-            if errors.is_rate_limited(exc):
-                delay = errors.retry_after(exc)
-                self.pacer.pause_method(_method_name(method), delay, team)
-                raise _Retry(delay, "rate limited", paused=True) from None
-            if errors.is_transient(exc):
-                reason = f"Slack {errors.http_status(exc) or errors.error_code(exc)}"
-                raise _Retry(1.0 + random.random(), reason) from None
-            raise
-        except (OSError, TimeoutError) as exc:
-            raise _Retry(1.0 + random.random(), f"network: {type(exc).__name__}") from None
-
-    def _join(self, row: Delivery) -> bool:
-        channel_id = row.channel_id
-        try:
-            self.client_for(row).conversations_join(channel=channel_id)
-            log.info("joined %s to deliver alerts", channel_id)
-            return True
-        except NotInstalled:
-            return False
-        except SlackApiError as exc:
-            log.warning("cannot join %s: %s", channel_id, errors.error_code(exc))
-            return False
-
-    def _paced_call(
-        self, row: Delivery, method_name: str, **kwargs
-    ) -> Generator[float, None, Any]:
-        """A message call (`method_name` of the row's workspace's client) to one channel
-        when `Pacer` allows it: one message a second per channel, and never while the
-        method waits out a `Retry-After` (Slack's limits are per method and workspace, so
-        each workspace has its own pauses). Waiting is the scheduler's job (`run_paced`): this
-        yields the time the call may start. A pause longer than `max_inline_wait` defers
-        the row instead (`_Retry`, not counted as an attempt).
-        """
-        channel_id, team = kwargs["channel"], row.team_id
-        method = getattr(self.client_for(row), method_name)
-        try:
-            yield from self.pacer.turn(
-                method_name, channel_id, max_wait=self.max_inline_wait, team=team
-            )
-        except MethodPaused as paused:
-            raise _Retry(
-                paused.seconds, "rate limited (method paused)", paused=True, attempted=False
-            ) from None
-        try:
-            return self._call(method, team, **kwargs)
-        finally:
-            self.pacer.called(channel_id, team)
-
-    def _save_shown(self, row: Delivery, shown: Release, **changes) -> Delivery:
-        """Step 3: the message Slack accepted shows `shown`'s members.
-
-        A poll that grew the release meanwhile found this row not yet `sent` and left it to
-        us, so a release that moved on leaves the row `pending`: the next drain edits the
-        alert and threads a reply, as for any later member.
-        """
-        posted = list(shown.members)
-        with self.store.lock:
-            current = self.store.releases.get(shown.id)
-            grew = current is not None and set(current.members) != set(posted)
-            return self._save(
-                row,
-                status="pending" if grew else "sent",
-                posted_members=posted,
-                last_error=None,
-                durable_soon=True,
-                **changes,
-            )
-
-    def _save(self, row: Delivery, *, durable_soon: bool = False, **changes) -> Delivery:
-        """Record a row's new state: committed now, or with `durable_soon` (the `sent` of a
-        post Slack accepted) by a commit shared with the rows saved after it (at most one
-        such commit every `GROUP_COMMIT_SECONDS`), and at the latest when the drain ends.
-
-        Only step 3 may wait: a `sent` lost in a crash leaves the row `posting`, and the
-        next drain adopts the message from the channel's history instead of repeating it.
-        """
-        with self.store.lock:
-            current = self.store.deliveries.get(row.key) or row
-            updated = current.model_copy(update={**changes, "updated_at": self.clock()})
-            self.outbox.put(updated)
-            if not durable_soon or time.monotonic() - self._last_commit >= GROUP_COMMIT_SECONDS:
-                self.store.commit()
-                self._last_commit = time.monotonic()
-            return updated
 
     def _defer(
         self, row: Delivery, delay: float, reason: str, report: DrainReport, *, counts: bool = True
@@ -399,7 +259,7 @@ class Deliverer:
                 attempts,
                 reason,
             )
-            self._save(
+            self.rows.save(
                 row,
                 status="failed",
                 attempts=attempts,
@@ -409,7 +269,7 @@ class Deliverer:
             report.failed += 1
             report.errors.append(reason)
             return "next"
-        self._save(
+        self.rows.save(
             row,
             attempts=attempts,
             next_attempt_at=self.clock() + timedelta(seconds=delay),
@@ -428,9 +288,6 @@ class Deliverer:
             self.channels.pause_channel(
                 row.channel_id, f"{error}: {reason}", team_id=row.team_id
             )
-            self._save(row, status="paused", last_error=error)
+            self.rows.save(row, status="paused", last_error=error)
         report.paused += 1
 
-
-def _method_name(method: Callable) -> str:
-    return getattr(method, "__name__", str(method))

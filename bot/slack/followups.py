@@ -4,7 +4,8 @@ The deliverer (`bot.slack.delivery`) runs this for outbox rows with a `follow_up
 its own pacing, retries and step 1 (the row is `posting` and committed before the call).
 Here: a row not `fresh` (an earlier process, or an earlier try, may have posted it) is
 looked for in the thread by its metadata first, so it is adopted, never posted twice; the
-reply carries `radar_follow_up` metadata; Slack's ts is recorded as `sent`.
+reply carries `radar_follow_up` metadata; Slack's ts is recorded as `sent` (calls through
+`deliverer.slack`, saves through `deliverer.rows`, as in `bot.slack.alert_posts`).
 """
 
 from __future__ import annotations
@@ -41,12 +42,12 @@ def post_follow_up(
     assert row.follow_up_day is not None
     key = follow_up_key(release.id, row.follow_up_day)
     if row.thread_ts is None:
-        deliverer._save(row, status="dropped", last_error="no alert to reply to")
+        deliverer.rows.save(row, status="dropped", last_error="no alert to reply to")
         report.dropped += 1
         return
     if not fresh:
         found = find_reply(
-            deliverer.client_for(row),
+            deliverer.slack.client_for(row),
             row.channel_id,
             row.thread_ts,
             event_type=METADATA_TYPE,
@@ -54,13 +55,13 @@ def post_follow_up(
             value=key,
         )
         if found is not None:
-            deliverer._save(row, status="sent", ts=found, last_error=None)
+            deliverer.rows.save(row, status="sent", ts=found, last_error=None)
             report.adopted += 1
             return
     payload = _reply(deliverer, release, row.follow_up_day)
     if row.status != "posting":
-        row = deliverer._save(row, status="posting")
-    response = yield from deliverer._paced_call(
+        row = deliverer.rows.save(row, status="posting")
+    response = yield from deliverer.slack.call(
         row,
         "chat_postMessage",
         channel=row.channel_id,
@@ -71,7 +72,7 @@ def post_follow_up(
         unfurl_media=False,
         metadata={"event_type": METADATA_TYPE, "event_payload": {"follow_up": key}},
     )
-    deliverer._save(row, status="sent", ts=response["ts"], last_error=None, durable_soon=True)
+    deliverer.rows.save(row, status="sent", ts=response["ts"], last_error=None, durable_soon=True)
     report.posted += 1
 
 
