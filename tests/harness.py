@@ -275,7 +275,7 @@ def radar_command(bot: RadarHarness, slack: Any, text: str, channel: str = "C_GE
         "/radar", text, response_url=slack.response_url_for(name), channel_id=channel
     )
     assert status == 200
-    answers = slack.wait_for(lambda: slack.responses(name), timeout=5)
+    answers = slack.wait_for(lambda: slack.responses(name), timeout=20)
     assert answers, f"no answer to /radar {text}"
     return shown_text(answers[0])
 

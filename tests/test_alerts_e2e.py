@@ -170,7 +170,7 @@ def test_a_muted_lab_is_silenced_in_that_channel_only_and_other_labs_still_arriv
         message_ts=alert["ts"],
     )
     assert status == 200
-    answer = slack.wait_for(lambda: slack.responses(name), timeout=5)
+    answer = slack.wait_for(lambda: slack.responses(name), timeout=20)
     assert "Muted `Qwen` in this channel" in answer[0]["text"]
 
     publish(
@@ -528,7 +528,7 @@ def test_an_alert_that_gives_up_ends_failed_and_later_alerts_of_its_channel_flow
     assert "OpenAI · gpt-oss-2" in settings and "gave up after 32 attempts" in settings
     status, _body, _elapsed = bot.event({"type": "app_home_opened", "user": "U_ALICE"})
     assert status == 200
-    assert slack.wait_for(lambda: slack.home_views("U_ALICE"), timeout=5)
+    assert slack.wait_for(lambda: slack.home_views("U_ALICE"), timeout=20)
     home = shown_text({"blocks": slack.home_views("U_ALICE")[-1]["blocks"]})
     assert "1 alert could not be delivered" in home and "OpenAI · gpt-oss-2" in home
 
@@ -680,7 +680,7 @@ def test_model_details_opens_the_lead_model_the_domain_names(
         response_url=slack.response_url_for("details"),
     )
     assert status == 200
-    [details] = slack.wait_for(lambda: slack.responses("details"), timeout=5)
+    [details] = slack.wait_for(lambda: slack.responses("details"), timeout=20)
     opened = next(b["text"]["text"] for b in details["blocks"] if b["type"] == "header")
     release = bot.core.store.releases.get(buttons(alert)["release_details"]["value"])
     assert release is not None

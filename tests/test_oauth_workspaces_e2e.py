@@ -46,7 +46,7 @@ class World:
             f"{self.bot.url}/slack/events", body, SIGNING_SECRET, content_type=FORM
         )
         assert status == 200
-        [answer] = self.slack.wait_for(lambda: self.slack.responses(name), timeout=5)
+        [answer] = self.slack.wait_for(lambda: self.slack.responses(name), timeout=20)
         return shown_text(answer)
 
     def alerts(self, team: str, channel: str = SHARED) -> list[str]:

@@ -40,7 +40,7 @@ def radar_command(bot: BotProcess, slack: SlackStandIn, text: str, name: str) ->
         f"{bot.url}/slack/events", body, SIGNING_SECRET, content_type=FORM
     )
     assert status == 200
-    answers = slack.wait_for(lambda: slack.responses(name), timeout=5)
+    answers = slack.wait_for(lambda: slack.responses(name), timeout=20)
     assert answers, f"no answer to /radar {text}"
     return json.dumps(answers[0], ensure_ascii=False)
 

@@ -425,7 +425,7 @@ def test_wait_for_wakes_up_when_a_message_arrives(slack: SlackStandIn, client: W
     timer = threading.Timer(0.05, lambda: client.chat_postMessage(channel="C1", text="late"))
     timer.start()
     try:
-        assert slack.wait_for(lambda: slack.messages("C1"), timeout=5)[0]["text"] == "late"
+        assert slack.wait_for(lambda: slack.messages("C1"), timeout=20)[0]["text"] == "late"
     finally:
         timer.join()
     assert not slack.wait_for(lambda: slack.messages("C2"), timeout=0.05)
@@ -506,7 +506,7 @@ def test_a_bolt_app_answers_a_signed_command_through_the_response_url(
         "x-slack-signature": [sign(body.encode(), "secret", int(timestamp))],
     }
     assert app.dispatch(BoltRequest(body=body, headers=headers)).status == 200
-    assert slack.wait_for(lambda: slack.responses("bolt"), timeout=5) == [
+    assert slack.wait_for(lambda: slack.responses("bolt"), timeout=20) == [
         {"text": "you asked for latest 3"}
     ]
     forged = {**headers, "x-slack-signature": [sign(body.encode(), "wrong", int(timestamp))]}

@@ -52,7 +52,7 @@ def socket_env(hub: HubStandIn, slack: SlackStandIn, tmp_path: Path, **extra: st
 
 
 def answer_text(slack: SlackStandIn, name: str) -> str:
-    answers = slack.wait_for(lambda: slack.responses(name), timeout=5)
+    answers = slack.wait_for(lambda: slack.responses(name), timeout=20)
     assert answers, f"nothing was posted to the response_url {name!r}"
     return json.dumps(answers[0], ensure_ascii=False)
 
@@ -114,7 +114,7 @@ def test_socket_mode_acks_answers_delivers_and_stops_cleanly(
         opened_home = sockets.send_app_home_opened(ALICE)
         ack = sockets.wait_for_ack(opened_home, timeout=SLACK_ACK_LIMIT)
         assert ack is not None and ack.payload is None, "events are acked with no payload"
-        views = slack.wait_for(lambda: slack.home_views(ALICE), timeout=5)
+        views = slack.wait_for(lambda: slack.home_views(ALICE), timeout=20)
         assert views, "opening the Home tab published no view"
         home = json.dumps(views[-1], ensure_ascii=False)
         assert "Qwen3.7" in home and GENERAL in home

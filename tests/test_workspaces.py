@@ -92,7 +92,7 @@ class TwoWorkspaces:
             f"{self.bot.url}/slack/events", body, SIGNING_SECRET, content_type=FORM
         )
         assert status == 200
-        [answer] = slack.wait_for(lambda: slack.responses(name), timeout=5)
+        [answer] = slack.wait_for(lambda: slack.responses(name), timeout=20)
         assert answer.get("response_type") in (None, "ephemeral")
         return shown_text(answer)
 
