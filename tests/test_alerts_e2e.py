@@ -402,6 +402,48 @@ def test_members_that_join_before_a_crashed_post_is_adopted_still_edit_the_alert
     assert "Qwen3.7-122B-A10B-FP8" not in shown_text(reply)
 
 
+@pytest.mark.tinydb_only  # rewinds a sent row to no ts, which PostgreSQL refuses by design
+def test_an_adopted_alert_whose_edit_never_happened_is_still_edited_after_a_restart(
+    hub: HubStandIn, slack: SlackStandIn, db_path: Path, fake_clock: FakeClock
+) -> None:
+    """The crash suite's lost late build: the alert is adopted after a crash, members
+    joined meanwhile, and the edit does not happen in that process (Slack fails it, then
+    the process dies). The update must stay due, not be buried under a `sent` row."""
+    family = fx.family_launch(fake_clock.now)
+    with RadarHarness(hub.url, slack.url, db_path, clock=fake_clock) as first:
+        hub.add_many(fx.background(fake_clock.now, 10))
+        first.poll()
+        radar_command(first, slack, "subscribe")
+        publish(hub, first, *family[:6])
+        first.poll_and_deliver()
+    [posted] = slack.messages(GENERAL)
+
+    store = open_store(db_path)  # the crash: posted, never marked
+    [row] = [d for d in store.deliveries.values() if d.channel_id == GENERAL]
+    store.deliveries.put(row.model_copy(update={"status": "posting", "ts": None}))
+    store.commit()
+    store.close()
+
+    with RadarHarness(hub.url, slack.url, db_path, clock=fake_clock) as second:
+        publish(hub, second, *family[6:])  # the restart's first poll finds the dense sizes
+        second.poll()
+        slack.inject("500", method="chat.update", times=3)  # every try of this drain
+        report = second.drain()
+        assert (report.adopted, report.updated, report.deferred) == (1, 0, 1)
+    # ... and the process is gone before it tries again.
+    [alert] = top_level(slack, GENERAL)
+    assert "(6 models, 35B–122B)" in alert["text"]
+
+    with RadarHarness(hub.url, slack.url, db_path, clock=fake_clock) as third:
+        fake_clock.advance(minutes=5)  # past the deferral
+        third.poll_and_deliver()
+    [alert] = top_level(slack, GENERAL)
+    assert alert["ts"] == posted["ts"] and alert["edited"] is not None
+    assert "(13 models, 8B–122B)" in alert["text"]
+    [reply] = replies(slack, GENERAL, alert["ts"])
+    assert "Qwen3.7-27B-Thinking" in shown_text(reply)
+
+
 # ------------------------------------------------------------------------ Slack failures
 
 

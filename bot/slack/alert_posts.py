@@ -43,10 +43,16 @@ def post_new(
             # The row remembers which members the message was rendered with (rows
             # written before it did fall back to today's members).
             shown = row.posted_members or list(release.members)
-            row = deliverer.rows.save(row, status="sent", ts=found, posted_members=shown)
+            # Members joined between the crash and now: the row stays open (`pending`, its
+            # message known) until the edit is done. `sent` here would bury the update: the
+            # poll that added them left it to this row, and no later poll brings it back
+            # if a crash or a failing Slack stops the edit below.
+            grew = set(shown) != set(release.members)
+            row = deliverer.rows.save(
+                row, status="pending" if grew else "sent", ts=found, posted_members=shown
+            )
             report.adopted += 1
-            if set(shown) != set(release.members):
-                # Members joined between the crash and now: edit the adopted message.
+            if grew:
                 yield from post_update(deliverer, row, release, members, report, fresh=False)
             return
     if row.status != "posting" or set(row.posted_members) != set(release.members):
