@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import TypeVar
 
 from bot.radar.countries import country_name, flag
-from bot.radar.models import ModelRecord, Region
+from bot.radar.models import LicenseClass, ModelRecord, Region
 
 __all__ = [
     "REGION_MARKS",
@@ -26,6 +26,8 @@ __all__ = [
     "country_label",
     "country_text",
     "flag",
+    "gated_text",
+    "license_classes_text",
     "params_text",
     "record_size_text",
     "region_label",
@@ -121,6 +123,27 @@ def count_text(count: float | None) -> str:
     if count <= 0:
         return "0"
     return _compact(float(count), _COUNT_UNITS, one_decimal_below=10)
+
+
+# --------------------------------------------------------------------- access
+
+GATED = "yes: accept the terms on the Hub"
+
+
+def gated_text(members: Sequence[ModelRecord]) -> str:
+    """Whether downloading takes accepting terms: "no", "yes: …" or "2 of 5 repos"."""
+    gated = sum(1 for m in members if m.gated)
+    if gated == 0:
+        return "no"
+    if gated == len(members):
+        return GATED
+    return f"{gated} of {len(members)} repos"
+
+
+def license_classes_text(members: Sequence[ModelRecord]) -> str:
+    """The license classes of a release's members, most open first."""
+    classes = sorted({m.license_class for m in members}, key=list(LicenseClass).index)
+    return ", ".join(c.value for c in classes) if classes else LicenseClass.UNKNOWN.value
 
 
 # ------------------------------------------------------------------ member order

@@ -6,7 +6,6 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from bot.radar.models import (
-    LicenseClass,
     ModelRecord,
     Release,
 )
@@ -32,20 +31,6 @@ def plural(count: int, one: str, many: str | None = None) -> str:
 
 def size_range(members: Sequence[ModelRecord]) -> str:
     return size_range_text(m.params_total for m in members)
-
-
-def _license_summary(members: Sequence[ModelRecord]) -> str:
-    classes = sorted({m.license_class for m in members}, key=list(LicenseClass).index)
-    return ", ".join(c.value for c in classes) if classes else LicenseClass.UNKNOWN.value
-
-
-def _gated_summary(members: Sequence[ModelRecord]) -> str:
-    gated = sum(1 for m in members if m.gated)
-    if gated == 0:
-        return "no"
-    if gated == len(members):
-        return "yes (accept the terms on the Hub)"
-    return f"{gated} of {len(members)} repos"
 
 
 def _member_lines(

@@ -18,10 +18,10 @@ from bot.radar.models import (
 from bot.radar.vocabulary import (
     country_text,
     flag,
+    gated_text,
+    license_classes_text,
 )
 from bot.textview.common import (
-    _gated_summary,
-    _license_summary,
     _member_lines,
     plural,
     size_range,
@@ -62,8 +62,8 @@ def event_text(event: ReleaseEvent, members: Sequence[ModelRecord]) -> str:
     if release.breakout:
         lines.append("   trending from outside the tracked labs")
     facts = [
-        f"license: {_license_summary(members)}",
-        f"gated: {_gated_summary(members)}",
+        f"license: {license_classes_text(members)}",
+        f"gated: {gated_text(members)}",
         f"openness: {_openness_summary(members)}",
     ]
     tasks = sorted({m.pipeline_tag for m in members if m.pipeline_tag})

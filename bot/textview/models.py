@@ -11,6 +11,7 @@ from bot.radar.vocabulary import (
     count_text,
     country_text,
     flag,
+    gated_text,
     record_size_text,
 )
 from bot.textview.common import (
@@ -107,7 +108,7 @@ def model_text(lookup: ModelLookup, *, hub_url: str = DEFAULT_HUB_URL) -> str:
         _row("size", record_size_text(record)),
         _row("task", record.pipeline_tag or UNKNOWN),
         _row("license", license_text),
-        _row("gated", "yes (accept the terms on the Hub)" if record.gated else "no"),
+        _row("gated", gated_text([record])),
         _row("openness", record.openness.value),
         _row("downloads", downloads),
         _row("likes", count_text(record.likes)),

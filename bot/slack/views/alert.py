@@ -6,12 +6,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.radar.models import (
-    LicenseClass,
     ModelRecord,
     Release,
 )
 from bot.radar.vocabulary import (
     flag,
+    gated_text,
+    license_classes_text,
 )
 from bot.slack import ids
 from bot.slack.mrkdwn import (
@@ -35,6 +36,7 @@ from bot.slack.views.lines import (
     _by_size,
     _country_label,
     _date,
+    _field_value,
     _hub_page,
     _member_count,
     _member_line,
@@ -62,22 +64,6 @@ def _release_member_lines(release: Release, members: Sequence[ModelRecord], base
     return lines
 
 
-def _license_summary(members: Sequence[ModelRecord]) -> str:
-    classes = sorted({m.license_class for m in members}, key=list(LicenseClass).index)
-    if not classes:
-        return LicenseClass.UNKNOWN.value
-    return ", ".join(license_class.value for license_class in classes)
-
-
-def _gated_summary(members: Sequence[ModelRecord]) -> str:
-    gated = sum(1 for m in members if m.gated)
-    if gated == 0:
-        return "No"
-    if gated == len(members):
-        return "Yes: accept the terms on the Hub"
-    return f"{gated} of {len(members)} repos"
-
-
 def release_alert(
     release: Release, members: Sequence[ModelRecord], *, hub_url: str = HUB_URL
 ) -> Payload:
@@ -95,8 +81,8 @@ def release_alert(
         summary += "\n:chart_with_upwards_trend: Breakout: trending from outside the tracked labs"
     tasks = sorted({m.pipeline_tag for m in members if m.pipeline_tag})
     fields = [
-        f"*License*\n{_license_summary(members)}",
-        f"*Gated*\n{_gated_summary(members)}",
+        f"*License*\n{license_classes_text(members)}",
+        f"*Gated*\n{_field_value(gated_text(members))}",
     ]
     if tasks:
         fields.append(f"*Task*\n{escape(', '.join(tasks))}")

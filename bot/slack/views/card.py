@@ -10,6 +10,7 @@ from bot.radar.models import (
 )
 from bot.radar.vocabulary import (
     flag,
+    gated_text,
     record_size_text,
 )
 from bot.slack import ids
@@ -36,6 +37,7 @@ from bot.slack.views.lines import (
     _by_size,
     _country_label,
     _date,
+    _field_value,
     _hub_page,
     _member_line,
     _plural,
@@ -95,7 +97,7 @@ def model_card(
         f"*Parameters*\n{size}",
         f"*Task*\n{escape(record.pipeline_tag or 'unknown')}",
         f"*License*\n{_license(record)}",
-        f"*Gated*\n{'Yes: accept the terms on the Hub' if record.gated else 'No'}",
+        f"*Gated*\n{_field_value(gated_text([record]))}",
         f"*Openness*\n{record.openness.value}",
         f"*Downloads*\n{downloads}",
         f"*Likes*\n{format_count(record.likes)}",

@@ -44,6 +44,11 @@ _REGION_LABELS = {region: (REGION_MARKS[region], REGION_NAMES[region]) for regio
 _WEEKDAY_NAMES = WEEKDAY_NAMES
 
 
+def _field_value(text: str) -> str:
+    """A vocabulary phrase as a Block Kit field value: first letter capitalised."""
+    return text[:1].upper() + text[1:]
+
+
 def _country_label(code: str | None) -> str:
     return escape(country_text(code))
 
