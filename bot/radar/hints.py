@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.radar.facts import facts_of, record_from_repo
+from bot.radar.facts import RepoFacts, facts_of
 from bot.radar.labs import LabRegistry
 from bot.radar.listings import SHUTTING_DOWN
 from bot.radar.models import HubRepo, Lab, ModelRecord, ReleaseEvent
@@ -54,6 +54,10 @@ class HintsMixin:
     _cycle_lock: threading.Lock
     _last_refresh: dict[str, tuple[tuple[int, str | None], ModelRecord]]
     _lab_state: Callable[[], dict]
+    _file_new: Callable[
+        [RepoFacts, Lab | None, Verdict, datetime, list[tuple[ModelRecord, Lab | None, Verdict]]],
+        None,
+    ]
     _group: Callable[[list[tuple[ModelRecord, Lab | None, Verdict]], datetime], list[ReleaseEvent]]
 
     def check_repos(self, repo_ids: Iterable[str]) -> CheckReport:
@@ -118,13 +122,8 @@ class HintsMixin:
                         report.waiting.append(repo.id)
                         continue
                     verdict = self.policy.judge(facts, lab, first_seen=now, now=now)
-                    record = record_from_repo(facts, lab=lab, first_seen=now)
-                    record.reasons = verdict.explanation
                     report.new_repos += 1
-                    if verdict.notable:
-                        new_notable.append((record, lab, verdict))
-                    else:
-                        self.store.models.put(record)
+                    self._file_new(facts, lab, verdict, now, new_notable)
                 report.events = self._group(new_notable, now)
                 if report.events and self.on_events is not None:
                     self.on_events(report.events)

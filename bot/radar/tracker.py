@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.radar.facts import facts_of, record_from_repo
+from bot.radar.facts import RepoFacts, facts_of, record_from_repo
 from bot.radar.hints import CheckReport as CheckReport  # re-exported for callers
 from bot.radar.hints import HintsMixin
 from bot.radar.history import HistoryMixin
@@ -259,19 +259,31 @@ class Tracker(ListingMixin, HistoryMixin, RefreshMixin, HintsMixin):
             else:  # not worth a detail call: judged and recorded from the listing
                 facts = fetched.facts.get(key) or facts_of(repo)
                 verdict = self.policy.prefilter(facts, lab, now=now)
-            record = record_from_repo(facts, lab=lab, first_seen=now)
-            record.reasons = verdict.explanation
             report.new_repos += 1
-            if verdict.notable:
-                new_notable.append((record, lab, verdict))
-            else:
-                self.store.models.put(record)
+            self._file_new(facts, lab, verdict, now, new_notable)
 
         self._refresh_known(fetched, report)
         self._recheck_breakouts(fetched, new_notable, now)
         report.events.extend(self._group(new_notable, now))
         self._index_new_records(fetched)
         report.bootstrapped.extend(self._record_lab_state(fetched, lab_state, now))
+
+    def _file_new(
+        self,
+        facts: RepoFacts,
+        lab: Lab | None,
+        verdict: Verdict,
+        now: datetime,
+        new_notable: list[tuple[ModelRecord, Lab | None, Verdict]],
+    ) -> None:
+        """A judged new repo, seen first `now`: a notable one waits in `new_notable` to be
+        grouped into a release; any other is recorded at once, with the verdict's reasons."""
+        record = record_from_repo(facts, lab=lab, first_seen=now)
+        record.reasons = verdict.explanation
+        if verdict.notable:
+            new_notable.append((record, lab, verdict))
+        else:
+            self.store.models.put(record)
 
     def _releases_of(self, lab_namespace: str) -> list[Release]:
         """A lab's releases, from a per-cycle index: a first look records hundreds of
