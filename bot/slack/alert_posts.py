@@ -58,16 +58,7 @@ def post_new(
     if row.status != "posting" or set(row.posted_members) != set(release.members):
         row = deliverer.rows.save(row, status="posting", posted_members=list(release.members))
     payload = deliverer.alert(release, members)
-    response = yield from deliverer.slack.call(
-        row,
-        "chat_postMessage",
-        channel=row.channel_id,
-        text=payload["text"],
-        blocks=payload["blocks"],
-        unfurl_links=False,
-        unfurl_media=False,
-        metadata=release_metadata(release),
-    )
+    response = yield from deliverer.slack.post(row, payload, release_metadata(release))
     deliverer.rows.save_shown(row, release, ts=response["ts"])
     report.posted += 1
 
@@ -103,19 +94,11 @@ def post_update(
             [m for m in members if m.id.lower() in wanted],
             hub_url=deliverer.hub_url,
         )
-        yield from deliverer.slack.call(
+        yield from deliverer.slack.post(
             row,
-            "chat_postMessage",
-            channel=row.channel_id,
+            reply,
+            {"event_type": UPDATE_METADATA_TYPE, "event_payload": {"update": update_key}},
             thread_ts=row.ts,
-            text=reply["text"],
-            blocks=reply["blocks"],
-            unfurl_links=False,
-            unfurl_media=False,
-            metadata={
-                "event_type": UPDATE_METADATA_TYPE,
-                "event_payload": {"update": update_key},
-            },
         )
     deliverer.rows.save_shown(row, release)
     report.updated += 1

@@ -61,16 +61,11 @@ def post_follow_up(
     payload = _reply(deliverer, release, row.follow_up_day)
     if row.status != "posting":
         row = deliverer.rows.save(row, status="posting")
-    response = yield from deliverer.slack.call(
+    response = yield from deliverer.slack.post(
         row,
-        "chat_postMessage",
-        channel=row.channel_id,
+        payload,
+        {"event_type": METADATA_TYPE, "event_payload": {"follow_up": key}},
         thread_ts=row.thread_ts,
-        text=payload["text"],
-        blocks=payload["blocks"],
-        unfurl_links=False,
-        unfurl_media=False,
-        metadata={"event_type": METADATA_TYPE, "event_payload": {"follow_up": key}},
     )
     deliverer.rows.save(row, status="sent", ts=response["ts"], last_error=None, durable_soon=True)
     report.posted += 1

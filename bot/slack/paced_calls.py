@@ -81,6 +81,27 @@ class PacedCalls:
         finally:
             self.pacer.called(channel_id, team)
 
+    def post(
+        self, row: Delivery, payload: dict, metadata: dict, *, thread_ts: str | None = None
+    ) -> Generator[float, None, Any]:
+        """`chat.postMessage` of a rendered payload to the row's channel (in a thread with
+        `thread_ts`), paced like `call`. Our posts never unfurl links: an alert names
+        several Hub pages, and a preview of each would bury it."""
+        extra = {"thread_ts": thread_ts} if thread_ts is not None else {}
+        return (
+            yield from self.call(
+                row,
+                "chat_postMessage",
+                channel=row.channel_id,
+                **extra,
+                text=payload["text"],
+                blocks=payload["blocks"],
+                unfurl_links=False,
+                unfurl_media=False,
+                metadata=metadata,
+            )
+        )
+
     def join(self, row: Delivery) -> bool:
         """Join the row's channel after `not_in_channel` (a public channel lets the bot
         in); False when it cannot, and the row's error stands."""
