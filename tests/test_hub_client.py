@@ -309,7 +309,7 @@ def test_429_every_time_ends_rate_limited(hub, make_client, sleep):
 def test_5xx_retried_with_jittered_backoff_then_success(hub, make_client, sleep, caplog):
     hub.inject("503", times=2)
     hub.inject("500")
-    with caplog.at_level(logging.WARNING, logger="bot.hub.client"):
+    with caplog.at_level(logging.DEBUG, logger="bot.hub.client"):
         repo = make_client().get_repo("Qwen/Qwen3.7-8B-Instruct")
     assert repo.id == "Qwen/Qwen3.7-8B-Instruct"
     assert hub.request_count == 4

@@ -7,6 +7,7 @@ members, reasons), what the radar remembers, and how many Hub requests a cycle c
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -483,6 +484,28 @@ def test_failed_lab_listing_degrades_the_cycle_and_is_caught_up_next_time(
     assert summary(recovered.events) == [("new_release", "Qwen3.7", FAMILY_IDS)]
     clock.advance(minutes=5)
     assert core.tracker.poll_cycle().events == []
+
+
+def test_a_hub_outage_is_one_warning_a_cycle_not_one_per_lab_and_retry(
+    hub: HubStandIn, build: BuildCore, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """What an operator reads while the Hub is down: one line a cycle naming how many
+    sources failed and why, not a screenful of retries for each tracked lab."""
+    core = build()
+    bootstrap(core, hub, clock)
+    hub.set_failure_rate(1.0, kinds=("503",))
+    clock.advance(minutes=5)
+    with caplog.at_level(logging.INFO, logger="bot"):
+        report = core.tracker.poll_cycle()
+        core.tracker.refresh_counts()
+
+    assert report.status == "failed" and len(report.errors) >= 3
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 2, warnings
+    sources = len(report.errors)
+    assert warnings[0].startswith(f"Hub listings failed for {sources} of {sources} sources (")
+    assert "HTTP 503" in warnings[0] and "listed again next time" in warnings[0]
+    assert warnings[1].startswith("The count refresh's listings failed for ")
 
 
 def test_mistyped_lab_listing_loses_nothing_and_invents_nothing(

@@ -159,7 +159,9 @@ class HubTransport:
                     raise self._exhausted(retry, log_path) from None
                 attempt += 1
                 wait = retry.wait if retry.wait is not None else self._backoff(attempt)
-                log.warning(
+                # Debug: a Hub outage would print this for every request of every
+                # namespace; the poll words the outcome once (`bot.radar.listings`).
+                log.debug(
                     "Hub GET %s failed (%s); retry %d/%d in %.2fs",
                     log_path,
                     retry.reason,

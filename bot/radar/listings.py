@@ -125,7 +125,7 @@ class ListingMixin:
                 if self.progress is not None:
                     self.progress(done, total)
                 if error is not None:
-                    log.warning("listing %s failed: %s", key, error)
+                    log.debug("listing %s failed: %s", key, error)
                     fetched.errors[key] = error
                 elif key == TRENDING_KEY:
                     fetched.trending = repos
@@ -135,6 +135,7 @@ class ListingMixin:
                     if full is not None:
                         fetched.full[key] = full
                         fetched.listed_ids.update(repo.id.lower() for repo in full)
+        warn_failed_listings("Hub listings", fetched.errors, total)
         return fetched
 
     def _list_full(self, namespace: str, *, light: bool) -> list[HubRepo]:
@@ -257,6 +258,23 @@ class ListingMixin:
             lab_state[TRENDING_KEY] = {"last_success": now.isoformat()}
         self.store.state.put(StateEntry(name=LAB_STATE, value=lab_state))
         return bootstrapped
+
+
+def warn_failed_listings(what: str, errors: dict[str, str], total: int) -> None:
+    """One line a run for the listings that failed (a Hub outage fails them all), with
+    the first reason; each source's own reason is logged at debug level."""
+    failed = {key: why for key, why in errors.items() if why != SHUTTING_DOWN}
+    if not failed:
+        return
+    first, why = next(iter(failed.items()))
+    log.warning(
+        "%s failed for %d of %d sources (%s: %s); they are listed again next time",
+        what,
+        len(failed),
+        total,
+        first,
+        why,
+    )
 
 
 def state_time(value: object) -> datetime | None:

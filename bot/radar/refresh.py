@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from bot.radar.facts import record_from_repo
 from bot.radar.labs import LabRegistry
-from bot.radar.listings import Fetched
+from bot.radar.listings import Fetched, warn_failed_listings
 from bot.radar.models import HubRepo, ModelRecord
 from bot.radar.poll_status import read_poll_status, write_poll_status
 from bot.radar.ports import HubSource, SourceError, Store
@@ -80,6 +80,7 @@ class RefreshMixin:
         """
         with self._cycle_lock:
             namespaces = self.registry.namespaces_to_list()
+            errors: dict[str, str] = {}
 
             def most_downloaded(namespace: str) -> list[HubRepo]:
                 try:
@@ -87,11 +88,13 @@ class RefreshMixin:
                         namespace, limit=self.refresh_limit, sort="downloads"
                     )
                 except SourceError as exc:
-                    log.warning("refresh of %s failed: %s", namespace, exc)
+                    log.debug("refresh of %s failed: %s", namespace, exc)
+                    errors[namespace] = str(exc) or type(exc).__name__
                     return []
 
             with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
                 listings = list(pool.map(most_downloaded, namespaces))
+            warn_failed_listings("The count refresh's listings", errors, len(namespaces))
             changed = 0
             with self.store.lock:
                 for repos in listings:
